@@ -1,0 +1,20 @@
+//! permc: Infisical project permissions as code.
+//!
+//! The pipeline, one module per stage:
+//! 1. [`syntax`]: YAML, JSON and HCL files to one spanned document tree. Never fails.
+//! 2. [`model`]: the document trees of a policy repository lowered to one typed project model.
+//! 3. [`check`]: everything Infisical would reject or silently change, as errors, against the [`catalog`].
+//! 4. `cli` and `lsp` are the only modules that print.
+//!
+//! Every stage reports with the one [`diagnostic::Diagnostic`] type.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod catalog;
+pub mod check;
+pub mod codes;
+pub mod diagnostic;
+pub mod model;
+pub mod render;
+pub mod source;
+pub mod syntax;
+pub mod workspace;
