@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod check;
+pub mod cli;
 pub mod codes;
 pub mod diagnostic;
 pub mod model;

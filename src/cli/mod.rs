@@ -1,0 +1,137 @@
+//! The command line. With the language server, the only place that prints or reads the environment.
+
+mod batch;
+mod check;
+mod explain;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::catalog::Catalog;
+
+/// Infisical project permissions as code.
+#[derive(Parser, Debug)]
+#[command(name = "permc", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check every policy file under PATH against Infisical's permission catalog.
+    Check(CheckArgs),
+    /// Print the documentation of a diagnostic code (`PC1010` or `unknown-subject`).
+    Explain(ExplainArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// A policy file or a directory of policy files (`*.hcl`, `*.yaml`, `*.yml`, `*.json`).
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Read JSON Lines on standard input (`{"id": ..., "rules": [...]}`) and answer one line each; see README.
+    #[arg(long, conflicts_with = "path")]
+    batch: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// A catalog file to check against instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The code or name; omit it with `--list`.
+    #[arg(required_unless_present = "list")]
+    code: Option<String>,
+    /// List every code with its one-line summary.
+    #[arg(long)]
+    list: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Exit codes, as in `cedar` and `ruff`: 0 clean, 1 findings, 2 usage or operational error.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const TROUBLE: u8 = 2;
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { exit::TROUBLE } else { exit::CLEAN };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            exit::TROUBLE
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Check(args) => {
+            let catalog = load_catalog(&args.common)?;
+            if args.batch {
+                batch::run(catalog)
+            } else {
+                check::run(&args, catalog)
+            }
+        }
+        Command::Explain(args) => explain::run(&args),
+    }
+}
+
+/// The catalog to check against. A loaded one lives for the rest of the process.
+fn load_catalog(common: &CommonArgs) -> Result<&'static Catalog, String> {
+    match &common.catalog {
+        None => Ok(Catalog::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read catalog `{}`: {error}", path.display()))?;
+            let catalog = Catalog::from_json(&text).map_err(|error| format!("invalid catalog `{}`: {error}", path.display()))?;
+            Ok(Box::leak(Box::new(catalog)))
+        }
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
