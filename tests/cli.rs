@@ -1,0 +1,109 @@
+//! The `permc` binary on the bundled examples: exit codes, output formats, explain and batch mode.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn permc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_permc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn the_clean_example_passes() {
+    let output = permc(&["check", "policies/payments"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("ok: 0 errors, 0 warnings in 5 files"), "{text}");
+}
+
+#[test]
+fn the_broken_example_fails_with_every_diagnostic_rendered() {
+    let output = permc(&["check", "policies/broken"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::with_settings!({ snapshot_path => "../snapshots/cli", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("broken_human", stdout(&output));
+    });
+}
+
+#[test]
+fn json_output_has_positions_labels_and_fixes() {
+    let output = permc(&["check", "policies/broken", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    assert!(report["summary"]["errors"].as_u64().unwrap() as usize >= diagnostics.len().min(1));
+    for diagnostic in diagnostics {
+        for key in ["code", "name", "severity", "message", "file", "line", "column", "labels"] {
+            assert!(!diagnostic[key].is_null(), "`{key}` missing in {diagnostic}");
+        }
+        let label = &diagnostic["labels"][0];
+        assert!(label["start"].as_u64().unwrap() <= label["end"].as_u64().unwrap());
+    }
+    let ui_name = diagnostics.iter().find(|it| it["name"] == "ui-action-name").expect("a ui-action-name diagnostic");
+    let edit = &ui_name["fix"]["edits"][0];
+    assert_eq!(edit["replacement"], "\"readValue\"");
+    assert_eq!(ui_name["fix"]["applicability"], "safe");
+    insta::with_settings!({ snapshot_path => "../snapshots/cli", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_json_snapshot!("broken_json", report);
+    });
+}
+
+#[test]
+fn a_missing_path_is_an_operational_error() {
+    let output = permc(&["check", "policies/does-not-exist"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("`policies/does-not-exist` does not exist"), "{stderr}");
+}
+
+#[test]
+fn explain_prints_the_documentation_of_a_code() {
+    let output = permc(&["explain", "PC1020"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.starts_with("# PC1020 inverted-not-supported"), "{text}");
+    assert!(text.contains("stored as an **allow**"), "{text}");
+    assert_eq!(stdout(&permc(&["explain", "inverted-not-supported"])), text);
+    let unknown = permc(&["explain", "inverted-not-suported"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8(unknown.stderr).unwrap().contains("did you mean `inverted-not-supported`?"));
+    let list = stdout(&permc(&["explain", "--list"]));
+    assert_eq!(list.lines().count(), permc::codes::Code::ALL.len());
+}
+
+#[test]
+fn batch_mode_answers_one_line_per_input_line() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_permc"))
+        .args(["check", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = concat!(
+        r#"{"id": "ok", "rules": [{"subject": "secrets", "action": ["readValue"], "conditions": {"environment": "prod"}}]}"#, "\n",
+        r#"{"id": 7, "rules": [{"subject": "role", "action": "delete", "inverted": true}], "note": "ignored"}"#, "\n",
+        r#"{"id": "bad-subject", "rules": [{"subject": "project", "action": "edit"}]}"#, "\n",
+        "not json\n",
+        r#"{"id": "no-rules"}"#, "\n",
+    );
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0], serde_json::json!({"id": "ok", "ok": true, "codes": []}));
+    assert_eq!(lines[1], serde_json::json!({"id": 7, "ok": false, "codes": ["PC1020"]}));
+    assert_eq!(lines[2]["codes"], serde_json::json!(["PC1010"]));
+    assert_eq!(lines[3]["ok"], false);
+    assert!(lines[3]["error"].as_str().unwrap().starts_with("not JSON"));
+    assert_eq!(lines[4], serde_json::json!({"id": "no-rules", "ok": false, "codes": [], "error": "the line has no `rules` field"}));
+}
