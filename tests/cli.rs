@@ -107,3 +107,21 @@ fn batch_mode_answers_one_line_per_input_line() {
     assert!(lines[3]["error"].as_str().unwrap().starts_with("not JSON"));
     assert_eq!(lines[4], serde_json::json!({"id": "no-rules", "ok": false, "codes": [], "error": "the line has no `rules` field"}));
 }
+
+#[test]
+fn invalid_utf8_is_reported_with_the_file_and_offset() {
+    let dir = std::env::temp_dir().join(format!("permc-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("project.yaml"), "project: { slug: x }\n").unwrap();
+    std::fs::write(dir.join("roles.yaml"), b"roles:\n  - slug: caf\xe9\n").unwrap();
+    let output = permc(&["check", dir.to_str().unwrap(), "--format", "json"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{report}");
+    assert_eq!(diagnostics[0]["code"], "PC0002");
+    assert!(diagnostics[0]["file"].as_str().unwrap().ends_with("roles.yaml"));
+    assert_eq!(diagnostics[0]["labels"][0]["start"], 19);
+    assert_eq!(diagnostics[0]["line"], 2);
+}
