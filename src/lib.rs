@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod glob;
 pub mod model;
 pub mod render;
+pub mod schema;
 pub mod source;
 pub mod syntax;
 pub mod workspace;

@@ -26,6 +26,15 @@ enum Command {
     Check(CheckArgs),
     /// Print the documentation of a diagnostic code (`PC1010` or `unknown-subject`).
     Explain(ExplainArgs),
+    /// Print the JSON Schema of YAML/JSON policy files for the catalog in use.
+    Schema(SchemaArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SchemaArgs {
+    /// A catalog file to generate the schema for instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    catalog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -113,12 +122,22 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
         }
         Command::Explain(args) => explain::run(&args),
+        Command::Schema(args) => {
+            let catalog = load_catalog_file(args.catalog.as_deref())?;
+            let text = serde_json::to_string_pretty(&crate::schema::policy_schema(catalog)).map_err(|error| error.to_string())?;
+            writeln!(std::io::stdout().lock(), "{text}").map_err(|error| error.to_string())?;
+            Ok(exit::CLEAN)
+        }
     }
 }
 
 /// The catalog to check against. A loaded one lives for the rest of the process.
 fn load_catalog(common: &CommonArgs) -> Result<&'static Catalog, String> {
-    match &common.catalog {
+    load_catalog_file(common.catalog.as_deref())
+}
+
+fn load_catalog_file(path: Option<&std::path::Path>) -> Result<&'static Catalog, String> {
+    match path {
         None => Ok(Catalog::builtin()),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read catalog `{}`: {error}", path.display()))?;

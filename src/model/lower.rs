@@ -15,27 +15,27 @@ use crate::syntax::{Entry, NodeKind};
 pub const TOP_LEVEL_KEYS: &[&str] =
     &["project", "roles", "identities", "users", "accessPolicies", "secretPolicies", "$schema"];
 
-const PROJECT_KEYS: &[&str] = &["slug", "id", "host", "catalog", "environments", "sensitiveEnvironments"];
+pub(crate) const PROJECT_KEYS: &[&str] = &["slug", "id", "host", "catalog", "environments", "sensitiveEnvironments"];
 /// Keys of a role as the API returns it that describe the stored object, not the desired one.
-const ROLE_KEYS: &[&str] = &["slug", "name", "description", "permissions", "id", "projectId", "createdAt", "updatedAt"];
-const TEMPORARY_KEYS: &[&str] =
+pub(crate) const ROLE_KEYS: &[&str] = &["slug", "name", "description", "permissions", "id", "projectId", "createdAt", "updatedAt"];
+pub(crate) const TEMPORARY_KEYS: &[&str] =
     &["duration", "temporaryRange", "start", "temporaryAccessStartTime", "isTemporary", "temporaryMode", "temporaryAccessEndTime"];
-const PRIVILEGE_KEYS: &[&str] = &[
+pub(crate) const PRIVILEGE_KEYS: &[&str] = &[
     "slug", "permissions", "id", "projectId", "identityId", "userId", "createdAt", "updatedAt", "isLinkedToAccessApproval",
 ];
-const ASSIGNMENT_KEYS: &[&str] = &["role", "customRoleId", "id", "createdAt", "updatedAt"];
-const IDENTITY_KEYS: &[&str] = &["name", "id", "roles", "privileges"];
-const USER_KEYS: &[&str] = &["email", "id", "username", "roles", "privileges"];
-const ACCESS_POLICY_KEYS: &[&str] = &[
+pub(crate) const ASSIGNMENT_KEYS: &[&str] = &["role", "customRoleId", "id", "createdAt", "updatedAt"];
+pub(crate) const IDENTITY_KEYS: &[&str] = &["name", "id", "roles", "privileges"];
+pub(crate) const USER_KEYS: &[&str] = &["email", "id", "username", "roles", "privileges"];
+pub(crate) const ACCESS_POLICY_KEYS: &[&str] = &[
     "name", "environment", "environments", "secretPath", "enforcementLevel", "allowedSelfApprovals", "maxTimePeriod",
     "requestExpirationTime", "bypassers", "steps", "approvers", "approvals", "approvalsRequired", "id", "projectId",
 ];
-const SECRET_POLICY_KEYS: &[&str] = &[
+pub(crate) const SECRET_POLICY_KEYS: &[&str] = &[
     "name", "environment", "environments", "secretPath", "enforcementLevel", "allowedSelfApprovals", "approvals",
     "approvers", "bypassers", "id", "projectId",
 ];
-const STEP_KEYS: &[&str] = &["approvals", "approvers"];
-const PRINCIPAL_KEYS: &[&str] = &["type", "id", "username", "sequence", "name", "approvalsRequired"];
+pub(crate) const STEP_KEYS: &[&str] = &["approvals", "approvers"];
+pub(crate) const PRINCIPAL_KEYS: &[&str] = &["type", "id", "username", "sequence", "name", "approvalsRequired"];
 
 /// Lowers one file's document. Never fails: what cannot be lowered is reported and left out.
 pub fn lower_document(catalog: &Catalog, file: FileId, root: &Node, diagnostics: &mut Vec<Diagnostic>) -> Project {

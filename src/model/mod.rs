@@ -3,7 +3,7 @@
 //! The model knows nothing about the catalog: permission rules are kept as the document nodes they were
 //! written as, together with what Infisical would store for them (computed by [`crate::check::rules`]).
 
-mod lower;
+pub mod lower;
 
 pub use lower::{TOP_LEVEL_KEYS, lower_document};
 
