@@ -111,7 +111,16 @@ pub enum FieldType {
 #[serde(rename_all = "camelCase")]
 pub struct Subject {
     pub name: String,
+    /// One line: what the subject governs.
+    #[serde(default)]
+    pub description: String,
     pub actions: Vec<String>,
+    /// One line per action: what it allows.
+    #[serde(default)]
+    pub action_descriptions: BTreeMap<String, String>,
+    /// Spellings of actions that are not the API's (the web interface's labels, kebab-case) and the API name.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
     /// Whether rules on this subject may be inverted (deny rules).
     pub inverted: bool,
     /// The key order of a stored rule.
@@ -145,6 +154,15 @@ impl Subject {
     /// The position of a condition key in the stored order.
     pub fn condition_index(&self, key: &str) -> Option<usize> {
         self.conditions.as_ref()?.iter().position(|it| it.key == key)
+    }
+
+    /// The API name of an action written in another spelling (`read-value`, `Read Value`).
+    pub fn alias(&self, spelling: &str) -> Option<&str> {
+        if let Some(action) = self.aliases.get(spelling) {
+            return Some(action);
+        }
+        let folded = fold_spelling(spelling);
+        self.actions.iter().find(|action| fold_spelling(action) == folded).map(String::as_str)
     }
 
     pub fn takes_conditions(&self) -> bool {
@@ -239,6 +257,9 @@ impl Catalog {
                     return Err(format!("`actionConditions` of `{}` names unknown condition key `{key}`", subject.name));
                 }
             }
+            if let Some(action) = subject.aliases.values().chain(subject.action_descriptions.keys()).find(|it| !subject.has_action(it)) {
+                return Err(format!("`aliases` or `actionDescriptions` of `{}` name unknown action `{action}`", subject.name));
+            }
             for (legacy, replacements) in &subject.legacy_actions {
                 if let Some(action) = std::iter::once(legacy).chain(replacements).find(|it| !subject.has_action(it)) {
                     return Err(format!("`legacyActions` of `{}` names unknown action `{action}`", subject.name));
@@ -287,7 +308,7 @@ impl Catalog {
         &self.predefined_roles
     }
 
-    /// Handlebars helpers Infisical registers for permission templates.
+    /// The handlebars helpers Infisical's template check accepts in permissions.
     pub fn template_helpers(&self) -> &[String] {
         &self.template_helpers
     }
@@ -336,6 +357,11 @@ mod tests {
         let secrets = catalog.subject("secrets").unwrap();
         assert!(secrets.inverted && secrets.has_action("readValue") && !secrets.has_action("read-value"));
         assert_eq!(secrets.condition("secretTags").unwrap().kind, ConditionKind::Tags);
+        assert_eq!(secrets.alias("read-value"), Some("readValue"));
+        assert_eq!(secrets.alias("Describe Secret"), Some("describeSecret"));
+        assert_eq!(secrets.alias("READ_VALUE"), Some("readValue"));
+        assert_eq!(secrets.alias("fly"), None);
+        assert!(catalog.subjects().iter().all(|it| !it.description.is_empty() && it.action_descriptions.len() == it.actions.len()));
         assert_eq!(secrets.condition_index("secretName"), Some(2));
         let role = catalog.subject("role").unwrap();
         assert!(!role.inverted && !role.takes_conditions());

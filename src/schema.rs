@@ -239,7 +239,12 @@ fn permission(catalog: &Catalog) -> Value {
 }
 
 fn rule(subject: &Subject) -> Value {
-    let actions = json!({ "enum": subject.actions });
+    let described: Vec<String> = subject
+        .actions
+        .iter()
+        .map(|action| format!("`{action}`: {}", subject.action_descriptions.get(action).map_or("", String::as_str)))
+        .collect();
+    let actions = json!({ "enum": subject.actions, "description": described.join("; ") });
     let mut properties = Map::new();
     properties.insert("subject".into(), json!({ "const": subject.name }));
     properties.insert(
@@ -257,7 +262,7 @@ fn rule(subject: &Subject) -> Value {
         );
     }
     json!({
-        "description": format!("A rule on `{}`", subject.name),
+        "description": format!("A rule on `{}`: {}", subject.name, subject.description),
         "type": "object",
         "additionalProperties": false,
         "properties": properties

@@ -293,13 +293,12 @@ impl<'a> Checker<'a> {
         if subject.has_action(name) {
             return true;
         }
-        let folded = fold_spelling(name);
         let diagnostic = if let Some(current) = self.catalog.renamed_action(&subject.name, name) {
             self.diagnostic(Code::UnknownAction, format!("`{name}` is the old name of `{current}`"), span)
                 .label(format!("`{}` no longer has this action", subject.name))
                 .help(format!("Infisical renamed the action; stored roles keep the old string, but new ones must use `{current}`"))
                 .fix(format!("use `{current}`"), Applicability::Safe, span, quoted(current))
-        } else if let Some(action) = subject.actions.iter().find(|action| fold_spelling(action) == folded) {
+        } else if let Some(action) = subject.alias(name) {
             self.diagnostic(Code::UiActionName, format!("`{name}` is not the API name of an action"), span)
                 .label(format!("the API spells it `{action}`"))
                 .help(format!("the API accepts only its own spelling; the actions of `{}` are {}", subject.name, list_of(&subject.actions)))
@@ -743,12 +742,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The service layer's template check: every `{{...}}` must be a path containing `identity.`.
+    /// The service layer's template check: every `{{...}}` must be a path containing `identity.` or call one of
+    /// the catalog's template helpers.
     fn template(&mut self, text: &str, span: Span) {
         if !text.contains("{{") {
             return;
         }
-        for (start, end, problem) in template_problems(text) {
+        for (start, end, problem) in template_problems(text, self.catalog.template_helpers()) {
             // Point at the template itself when the node's text is the string as written.
             let offset = if span.len() as usize == text.len() + 2 {
                 Some(1)
@@ -763,7 +763,10 @@ impl<'a> Checker<'a> {
             let diagnostic = self
                 .diagnostic(Code::InvalidTemplate, format!("template `{}` is refused by Infisical", &text[start..end]), at)
                 .label(problem)
-                .help("in permissions Infisical accepts only `{{identity.…}}` paths (`identity.id`, `identity.username`, `identity.metadata.<key>`, `identity.auth.<…>`); anything else fails with \"Template sanitization failed\"");
+                .help(format!(
+                    "in permissions Infisical accepts only `{{{{identity.…}}}}` paths (`identity.id`, `identity.username`, `identity.metadata.<key>`, `identity.auth.<…>`) and the helpers {}; anything else fails with \"Template sanitization failed\"",
+                    list_of(self.catalog.template_helpers())
+                ));
             self.diagnostics.push(diagnostic);
         }
     }
@@ -778,7 +781,7 @@ fn operators_list(operators: &[Operator]) -> String {
 }
 
 /// The mustaches in `text` that Infisical's template check refuses: (start, end, why).
-fn template_problems(text: &str) -> Vec<(usize, usize, &'static str)> {
+fn template_problems(text: &str, helpers: &[String]) -> Vec<(usize, usize, &'static str)> {
     let mut problems = Vec::new();
     let mut rest = 0;
     while let Some(found) = text[rest..].find("{{") {
@@ -792,7 +795,7 @@ fn template_problems(text: &str) -> Vec<(usize, usize, &'static str)> {
         };
         let end = inner_start + close_at + close.len();
         let inner = text[inner_start..inner_start + close_at].trim_matches('~').trim();
-        if let Some(problem) = mustache_problem(inner) {
+        if let Some(problem) = mustache_problem(inner, helpers) {
             problems.push((start, end, problem));
         }
         rest = end;
@@ -800,7 +803,7 @@ fn template_problems(text: &str) -> Vec<(usize, usize, &'static str)> {
     problems
 }
 
-fn mustache_problem(inner: &str) -> Option<&'static str> {
+fn mustache_problem(inner: &str, helpers: &[String]) -> Option<&'static str> {
     let inner = inner.strip_prefix('&').unwrap_or(inner).trim_start();
     match inner.chars().next() {
         None => return Some("an empty template"),
@@ -816,7 +819,11 @@ fn mustache_problem(inner: &str) -> Option<&'static str> {
     if matches!(head, "true" | "false" | "null" | "undefined" | "else") {
         return Some("a literal, not an `identity.` path");
     }
-    if head.contains("identity.") { None } else { Some("only paths containing `identity.` are allowed") }
+    if head.contains("identity.") || helpers.iter().any(|helper| helper == head) {
+        None
+    } else {
+        Some("only `identity.` paths and Infisical's template helpers are allowed")
+    }
 }
 
 /// Infisical's `extractConditionValues`: the values of the first of `$eq`, `$ne`, `$in`, `$glob` present.
@@ -1002,12 +1009,13 @@ mod tests {
     #[test]
     fn templates_must_be_identity_paths() {
         fn problems(text: &str) -> Vec<&str> {
-            template_problems(text).into_iter().map(|it| &text[it.0..it.1]).collect()
+            template_problems(text, Catalog::builtin().template_helpers()).into_iter().map(|it| &text[it.0..it.1]).collect()
         }
         assert!(problems("/users/{{identity.username}}/{{{identity.metadata.team}}}").is_empty());
         assert_eq!(problems("/users/{{user.name}}"), ["{{user.name}}"]);
         assert_eq!(problems("{{#if identity.id}}x{{/if}}"), ["{{#if identity.id}}", "{{/if}}"]);
-        assert_eq!(problems("{{uppercase identity.username}}"), ["{{uppercase identity.username}}"]);
+        assert!(problems("{{uppercase identity.username}}").is_empty());
+        assert_eq!(problems("{{stripPrefix identity.username 'u-'}}"), ["{{stripPrefix identity.username 'u-'}}"]);
         assert_eq!(problems("{{identity.id"), ["{{identity.id"]);
         assert_eq!(problems("{{\"identity.id\"}}"), ["{{\"identity.id\"}}"]);
         let (outcome, diagnostics) = check(json!([{ "subject": "secrets", "action": "read", "conditions": { "secretName": "{{user.name}}" } }]));
