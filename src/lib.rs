@@ -14,6 +14,7 @@ pub mod check;
 pub mod cli;
 pub mod codes;
 pub mod diagnostic;
+pub mod eval;
 pub mod glob;
 pub mod model;
 pub mod render;
