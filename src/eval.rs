@@ -168,6 +168,11 @@ fn matches_field(field: &str, condition: &Value, value: Option<&Value>) -> Resul
     let Value::Object(operators) = condition else {
         return Ok(equals(value, condition));
     };
+    if operators.is_empty() {
+        // An object without operators is an equality with that object, which no field value equals (this is
+        // what is left when Infisical strips every operator of a key).
+        return Ok(false);
+    }
     for (operator, operand) in operators {
         let holds = match operator.as_str() {
             "$eq" => equals(value, operand),

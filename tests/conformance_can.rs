@@ -74,7 +74,7 @@ fn evaluation_agrees_with_every_vector() {
             "{} of {total} vectors disagree\n{}\n\nfirst failures:\n{}",
             failures.len(),
             table.join("\n"),
-            failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n\n")
+            failures.iter().take(std::env::var("CONFORMANCE_SHOW").ok().and_then(|it| it.parse().ok()).unwrap_or(20)).cloned().collect::<Vec<_>>().join("\n\n")
         );
     }
 }
