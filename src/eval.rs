@@ -466,3 +466,48 @@ mod tests {
         );
     }
 }
+
+/// The answer to one request against a rule list as a client sent it to the roles API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Infisical would reject the rule list at validation.
+    Rejected,
+    Decided {
+        allowed: bool,
+        /// For `secrets` `readValue`/`describeSecret`: `can(action) || can("read")`, as the secret endpoints gate.
+        with_legacy_read_fallback: Option<bool>,
+    },
+    Failed(EvalError),
+}
+
+/// Validates `rules` as Infisical does, then evaluates `action` on `subject` (with `object`, or type-level).
+pub fn answer(
+    catalog: &Catalog,
+    rules: &Value,
+    subject: &str,
+    action: &str,
+    object: Option<&Map<String, Value>>,
+    identity: &Identity,
+) -> Answer {
+    let mut diagnostics = Vec::new();
+    let node = crate::syntax::Node::from_json(rules, crate::source::Span::default());
+    let outcome = crate::check::rules::check_permissions(catalog, crate::source::FileId(0), &node, &mut diagnostics);
+    let Some(stored) = outcome.stored else { return Answer::Rejected };
+    let rules = match prepare(catalog, &stored, identity) {
+        Ok(rules) => rules,
+        Err(error) => return Answer::Failed(error),
+    };
+    let allowed = match can(&rules, action, subject, object) {
+        Ok(decision) => decision.allowed,
+        Err(error) => return Answer::Failed(error),
+    };
+    let with_legacy_read_fallback = if subject == "secrets" && (action == "readValue" || action == "describeSecret") {
+        match can(&rules, "read", subject, object) {
+            Ok(decision) => Some(allowed || decision.allowed),
+            Err(error) => return Answer::Failed(error),
+        }
+    } else {
+        None
+    };
+    Answer::Decided { allowed, with_legacy_read_fallback }
+}

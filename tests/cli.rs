@@ -125,3 +125,33 @@ fn invalid_utf8_is_reported_with_the_file_and_offset() {
     assert_eq!(diagnostics[0]["labels"][0]["start"], 19);
     assert_eq!(diagnostics[0]["line"], 2);
 }
+
+#[test]
+fn can_batch_answers_like_infisical() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_permc"))
+        .args(["can", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = concat!(
+        // A deny on readValue also denies the legacy `read` (Infisical's forbid expansion).
+        r#"{"id": "deny", "rules": [{"subject": "secrets", "action": "read"}, {"subject": "secrets", "action": "readValue", "inverted": true}], "subject": "secrets", "action": "read", "object": {"environment": "prod", "secretPath": "/"}}"#, "\n",
+        // Stripped `inverted` on `role` turns the deny into an allow.
+        r#"{"id": "stripped", "rules": [{"subject": "role", "action": "delete", "inverted": true}], "subject": "role", "action": "delete"}"#, "\n",
+        r#"{"id": "legacy", "rules": [{"subject": "secrets", "action": "read"}], "subject": "secrets", "action": "readValue", "object": {"environment": "dev", "secretPath": "/a"}}"#, "\n",
+        r#"{"id": "throws", "rules": [{"subject": "secrets", "action": "read", "conditions": {"secretName": {"$glob": "A*"}}}], "subject": "secrets", "action": "read", "object": {"environment": "dev", "secretPath": "/a"}}"#, "\n",
+        r#"{"id": "template", "rules": [{"subject": "secrets", "action": "read", "conditions": {"secretPath": "/users/{{identity.username}}"}}], "subject": "secrets", "action": "read", "object": {"environment": "dev", "secretPath": "/users/bob"}, "identity": {"id": "1", "username": "bob"}}"#, "\n",
+        r#"{"id": "rejected", "rules": [{"subject": "secrets", "action": "fly"}], "subject": "secrets", "action": "read"}"#, "\n",
+    );
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines[0], serde_json::json!({ "id": "deny", "allowed": false }));
+    assert_eq!(lines[1], serde_json::json!({ "id": "stripped", "allowed": true }));
+    assert_eq!(lines[2], serde_json::json!({ "id": "legacy", "allowed": false, "allowedWithLegacyReadFallback": true }));
+    assert_eq!(lines[3]["error"], "glob_input_not_string");
+    assert_eq!(lines[4], serde_json::json!({ "id": "template", "allowed": true }));
+    assert_eq!(lines[5]["error"], "rejected");
+}

@@ -8,37 +8,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use permc::catalog::Catalog;
-use permc::check::rules::check_permissions;
-use permc::eval::{Identity, can, prepare};
-use permc::source::{FileId, Span};
-use permc::syntax::Node;
+use permc::eval::{self, Answer, Identity};
 use serde_json::{Value, json};
 
 fn answer(catalog: &Catalog, case: &Value) -> Value {
-    let mut diagnostics = Vec::new();
-    let outcome = check_permissions(catalog, FileId(0), &Node::from_json(&case["rules"], Span::default()), &mut diagnostics);
-    let Some(stored) = outcome.stored else { return json!({ "rejected": true }) };
     let identity = case.get("identity").map(Identity::from_json).unwrap_or_default();
-    let rules = match prepare(catalog, &stored, &identity) {
-        Ok(rules) => rules,
-        Err(error) => return json!({ "error": error.kind() }),
-    };
+    let object = case.get("object").and_then(Value::as_object);
     let subject = case["subject"].as_str().unwrap();
     let action = case["action"].as_str().unwrap();
-    let object = case.get("object").and_then(Value::as_object);
-    let allowed = match can(&rules, action, subject, object) {
-        Ok(decision) => decision.allowed,
-        Err(error) => return json!({ "error": error.kind() }),
-    };
-    if subject == "secrets" && (action == "readValue" || action == "describeSecret") {
-        let legacy = allowed
-            || match can(&rules, "read", subject, object) {
-                Ok(decision) => decision.allowed,
-                Err(error) => return json!({ "error": error.kind() }),
-            };
-        return json!({ "allowed": allowed, "allowedWithLegacyReadFallback": legacy });
+    match eval::answer(catalog, &case["rules"], subject, action, object, &identity) {
+        Answer::Rejected => json!({ "rejected": true }),
+        Answer::Failed(error) => json!({ "error": error.kind() }),
+        Answer::Decided { allowed, with_legacy_read_fallback: Some(legacy) } => {
+            json!({ "allowed": allowed, "allowedWithLegacyReadFallback": legacy })
+        }
+        Answer::Decided { allowed, with_legacy_read_fallback: None } => json!({ "allowed": allowed }),
     }
-    json!({ "allowed": allowed })
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The command line. With the language server, the only place that prints or reads the environment.
 
 mod batch;
+mod can;
 mod check;
 mod explain;
 
@@ -28,6 +29,19 @@ enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of YAML/JSON policy files for the catalog in use.
     Schema(SchemaArgs),
+    /// Evaluate permissions exactly as Infisical does.
+    Can(CanArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CanArgs {
+    /// Read JSON Lines on standard input (`{"id", "rules", "subject", "action", "object"?, "identity"?}`) and
+    /// answer one line each; see README.
+    #[arg(long, required = true)]
+    batch: bool,
+    /// A catalog file to evaluate against instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    catalog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -122,6 +136,10 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
         }
         Command::Explain(args) => explain::run(&args),
+        Command::Can(args) => {
+            let catalog = load_catalog_file(args.catalog.as_deref())?;
+            can::run_batch(catalog)
+        }
         Command::Schema(args) => {
             let catalog = load_catalog_file(args.catalog.as_deref())?;
             let text = serde_json::to_string_pretty(&crate::schema::policy_schema(catalog)).map_err(|error| error.to_string())?;
