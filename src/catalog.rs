@@ -180,6 +180,9 @@ impl Subject {
 pub struct PredefinedRole {
     pub slug: String,
     pub name: String,
+    /// The role's rules in the API's shape (`default-roles.ts`, limited to this catalog's subjects).
+    #[serde(default)]
+    pub permissions: Vec<serde_json::Value>,
 }
 
 /// Where a catalog was read from.
@@ -203,6 +206,8 @@ struct CatalogFile {
     source: CatalogSource,
     reserved_role_slugs: Vec<String>,
     predefined_roles: Vec<PredefinedRole>,
+    #[serde(default, rename = "predefinedRolesSource")]
+    _predefined_roles_source: Option<serde_json::Value>,
     #[serde(default)]
     template_helpers: Vec<String>,
     #[serde(default)]
@@ -369,6 +374,14 @@ mod tests {
         assert_eq!(catalog.renamed_subject("project"), Some("workspace"));
         let identity = catalog.subject("identity").unwrap();
         assert_eq!(identity.allowed_keys_for("create"), Some(&[][..]));
+        // Every predefined role's rules are valid against the catalog they ship with.
+        for role in catalog.predefined_roles() {
+            let mut diagnostics = Vec::new();
+            let rules = serde_json::Value::Array(role.permissions.clone());
+            let node = crate::syntax::Node::from_json(&rules, crate::source::Span::default());
+            let outcome = crate::check::rules::check_permissions(catalog, crate::source::FileId(0), &node, &mut diagnostics);
+            assert!(diagnostics.is_empty() && outcome.stored.is_some(), "{}: {diagnostics:?}", role.slug);
+        }
         assert_eq!(identity.allowed_keys_for("read").unwrap(), ["identityId"]);
         assert!(catalog.subject("secret-folders").unwrap().condition("environment").unwrap().operators == [Operator::Eq, Operator::Ne, Operator::In]);
     }
