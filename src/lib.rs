@@ -9,6 +9,7 @@
 //! Every stage reports with the one [`diagnostic::Diagnostic`] type.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod access;
 pub mod catalog;
 pub mod check;
 pub mod cli;

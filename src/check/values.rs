@@ -227,3 +227,37 @@ mod tests {
         assert_eq!(parse_iso_datetime_ms("2026-11-22T00:00:00Z"), Some(1_795_305_600_000));
     }
 }
+
+/// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC; milliseconds shown when not zero).
+pub fn format_iso_datetime(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (hours, minutes, seconds, millis) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1_000 % 60, in_day % 1_000);
+    if millis == 0 {
+        format!("{year:04}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{seconds:02}Z")
+    } else {
+        format!("{year:04}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z")
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip_with_the_parser() {
+        for text in ["1970-01-01T00:00:00Z", "2026-11-16T08:00:00Z", "2000-02-29T23:59:59.500Z", "1969-12-31T23:59:59Z"] {
+            assert_eq!(format_iso_datetime(parse_iso_datetime_ms(text).unwrap()), text);
+        }
+    }
+}

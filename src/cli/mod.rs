@@ -35,9 +35,42 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct CanArgs {
+    /// The member: an identity's name, a user's email, or an id.
+    #[arg(required_unless_present = "batch")]
+    member: Option<String>,
+    /// The request: `SUBJECT:ACTION`, e.g. `secrets:readValue`.
+    #[arg(required_unless_present = "batch")]
+    request: Option<String>,
+    /// The policy repository.
+    #[arg(short = 'C', long = "dir", value_name = "PATH", default_value = ".")]
+    dir: PathBuf,
+    /// The object's `environment`.
+    #[arg(long, value_name = "SLUG")]
+    env: Option<String>,
+    /// The object's `secretPath`.
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    /// The object's `secretName`.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The object's `secretTags`, comma-separated.
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    tags: Option<Vec<String>>,
+    /// Any other field of the object, as `KEY=VALUE` (repeatable).
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    fields: Vec<String>,
+    /// The time of the question (ISO-8601, default now): temporary grants that ended before it are left out.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// List every rule that was consulted, in the order Infisical consults them.
+    #[arg(long)]
+    explain: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
     /// Read JSON Lines on standard input (`{"id", "rules", "subject", "action", "object"?, "identity"?}`) and
     /// answer one line each; see README.
-    #[arg(long, required = true)]
+    #[arg(long, conflicts_with_all = ["member", "request"])]
     batch: bool,
     /// A catalog file to evaluate against instead of the built-in one.
     #[arg(long, value_name = "FILE")]
@@ -138,7 +171,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Explain(args) => explain::run(&args),
         Command::Can(args) => {
             let catalog = load_catalog_file(args.catalog.as_deref())?;
-            can::run_batch(catalog)
+            if args.batch { can::run_batch(catalog) } else { can::run(&args, catalog) }
         }
         Command::Schema(args) => {
             let catalog = load_catalog_file(args.catalog.as_deref())?;

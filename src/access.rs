@@ -1,0 +1,226 @@
+//! What a member of the project ends up with: the rules of its active role assignments and additional
+//! privileges, assembled in Infisical's order, and decisions on them that name the deciding rule.
+
+use serde_json::{Map, Value};
+
+use crate::catalog::Catalog;
+use crate::check::rules::StoredRule;
+use crate::check::values::{parse_iso_datetime_ms, parse_ms};
+use crate::eval::{self, Decision, EvalError, EvalRule, Identity};
+use crate::model::{Member, MemberKind, Project, Temporary};
+use crate::source::{FileId, Span};
+
+/// Where a group of rules comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A predefined role (its rules are the catalog's).
+    PredefinedRole(String),
+    /// A custom role declared in the repository.
+    Role(String),
+    /// An additional privilege of the member.
+    Privilege(String),
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::PredefinedRole(slug) => format!("predefined role `{slug}`"),
+            Source::Role(slug) => format!("role `{slug}`"),
+            Source::Privilege(slug) => format!("privilege `{slug}`"),
+        }
+    }
+}
+
+/// One role assignment or privilege of a member, with its rules.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub source: Source,
+    /// Where the assignment or privilege is written.
+    pub file: FileId,
+    pub span: Span,
+    pub rules: Vec<StoredRule>,
+    /// Where each rule is written (`None` for predefined roles).
+    pub rule_spans: Vec<Option<(FileId, Span)>>,
+    /// When a temporary grant ends (milliseconds since the epoch); `None` when permanent or when it starts
+    /// when applied.
+    pub ends_at: Option<i64>,
+    pub temporary: bool,
+}
+
+/// Why a grant is left out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Skipped {
+    /// A temporary grant whose end is at or before the time of the question.
+    Expired { source: Source, ended_at: i64 },
+    /// A custom role the repository does not declare, or whose rules Infisical would reject.
+    Unusable { source: Source, why: String },
+}
+
+/// The grants of a member that are active at `at` (milliseconds since the epoch), in Infisical's order:
+/// role assignments first, then additional privileges. Infisical keeps a temporary grant while
+/// `now < start + range` and does not look at the start; a grant without a start begins when it is applied,
+/// so it counts as active.
+pub fn active_grants(catalog: &Catalog, project: &Project, member: &Member, at: i64) -> (Vec<Grant>, Vec<Skipped>) {
+    let mut grants = Vec::new();
+    let mut skipped = Vec::new();
+    for assignment in &member.roles {
+        let slug = &assignment.role.value;
+        let (source, rules, rule_spans) = if let Some(role) = project.roles.iter().find(|role| &role.slug.value == slug) {
+            let source = Source::Role(slug.clone());
+            match role.permissions.as_ref().map(|it| (it, it.stored.as_ref())) {
+                Some((permissions, Some(stored))) => {
+                    let spans = rule_spans(permissions.file, &permissions.node, stored.len());
+                    (source, stored.clone(), spans)
+                }
+                Some((_, None)) => {
+                    skipped.push(Skipped::Unusable { source, why: "Infisical would reject its rules".into() });
+                    continue;
+                }
+                None => (source, Vec::new(), Vec::new()),
+            }
+        } else if let Some(predefined) = catalog.predefined_roles().iter().find(|role| &role.slug == slug) {
+            let rules = predefined_rules(&predefined.permissions);
+            let spans = vec![None; rules.len()];
+            (Source::PredefinedRole(slug.clone()), rules, spans)
+        } else {
+            skipped.push(Skipped::Unusable { source: Source::Role(slug.clone()), why: "the repository does not declare it".into() });
+            continue;
+        };
+        match window(assignment.temporary.as_ref(), at) {
+            Window::Expired(ended_at) => skipped.push(Skipped::Expired { source, ended_at }),
+            Window::Active(ends_at) => grants.push(Grant {
+                source,
+                file: assignment.file,
+                span: assignment.span,
+                rules,
+                rule_spans,
+                ends_at,
+                temporary: assignment.temporary.is_some(),
+            }),
+        }
+    }
+    for privilege in &member.privileges {
+        let source = Source::Privilege(privilege.slug.value.clone());
+        let Some(permissions) = &privilege.permissions else { continue };
+        let Some(stored) = &permissions.stored else {
+            skipped.push(Skipped::Unusable { source, why: "Infisical would reject its rules".into() });
+            continue;
+        };
+        match window(privilege.temporary.as_ref(), at) {
+            Window::Expired(ended_at) => skipped.push(Skipped::Expired { source, ended_at }),
+            Window::Active(ends_at) => grants.push(Grant {
+                source,
+                file: privilege.file,
+                span: privilege.span,
+                rules: stored.clone(),
+                rule_spans: rule_spans(permissions.file, &permissions.node, stored.len()),
+                ends_at,
+                temporary: privilege.temporary.is_some(),
+            }),
+        }
+    }
+    (grants, skipped)
+}
+
+enum Window {
+    Active(Option<i64>),
+    Expired(i64),
+}
+
+fn window(temporary: Option<&Temporary>, at: i64) -> Window {
+    let Some(temporary) = temporary else { return Window::Active(None) };
+    let start = temporary.start.as_ref().and_then(|it| parse_iso_datetime_ms(&it.value));
+    match (start, temporary.range_ms) {
+        (Some(start), Some(range)) => {
+            let end = start.saturating_add(range as i64);
+            if at < end { Window::Active(Some(end)) } else { Window::Expired(end) }
+        }
+        _ => Window::Active(None),
+    }
+}
+
+fn rule_spans(file: FileId, node: &crate::syntax::Node, count: usize) -> Vec<Option<(FileId, Span)>> {
+    let items = node.as_seq().unwrap_or_default();
+    (0..count).map(|index| items.get(index).map(|item| (file, item.span))).collect()
+}
+
+/// A predefined role's rules as Infisical builds them (never validated: they may mix legacy actions).
+pub fn predefined_rules(permissions: &[Value]) -> Vec<StoredRule> {
+    permissions
+        .iter()
+        .filter_map(|rule| {
+            Some(StoredRule {
+                subject: rule.get("subject")?.as_str()?.to_string(),
+                actions: rule.get("action")?.as_array()?.iter().filter_map(|it| it.as_str().map(str::to_string)).collect(),
+                inverted: None,
+                conditions: None,
+            })
+        })
+        .collect()
+}
+
+/// The templating context of a member: identities by id and name, users by id and email.
+pub fn identity_of(member: &Member) -> Identity {
+    Identity {
+        id: member.id.as_ref().map(|it| it.value.clone()).unwrap_or_default(),
+        username: member.name.value.clone(),
+        metadata: Map::new(),
+        auth: None,
+    }
+}
+
+/// A member's evaluated rules, each traced back to its grant and position.
+pub struct MemberRules {
+    pub grants: Vec<Grant>,
+    pub skipped: Vec<Skipped>,
+    /// The rules in the order CASL consults them last-to-first.
+    pub rules: Vec<EvalRule>,
+    /// For each entry of the flattened list (`EvalRule::origin`): the grant and rule index.
+    pub origins: Vec<(usize, usize)>,
+}
+
+impl MemberRules {
+    pub fn build(catalog: &Catalog, project: &Project, member: &Member, at: i64, identity: &Identity) -> Result<MemberRules, EvalError> {
+        let (grants, skipped) = active_grants(catalog, project, member, at);
+        let mut flat = Vec::new();
+        let mut origins = Vec::new();
+        for (grant_index, grant) in grants.iter().enumerate() {
+            for (rule_index, rule) in grant.rules.iter().enumerate() {
+                flat.push(rule.clone());
+                origins.push((grant_index, rule_index));
+            }
+        }
+        let rules = eval::prepare(catalog, &flat, identity)?;
+        Ok(MemberRules { grants, skipped, rules, origins })
+    }
+
+    pub fn can(&self, action: &str, subject: &str, object: Option<&Map<String, Value>>) -> Result<Decision, EvalError> {
+        eval::can(&self.rules, action, subject, object)
+    }
+
+    /// The grant and the rule index (within the grant) of a prepared rule.
+    pub fn origin(&self, prepared: usize) -> (&Grant, usize) {
+        let (grant, rule) = self.origins[self.rules[prepared].origin];
+        (&self.grants[grant], rule)
+    }
+}
+
+/// Finds a member by identity name, user email or id.
+pub fn find_member<'p>(project: &'p Project, name: &str) -> Option<&'p Member> {
+    project
+        .members()
+        .find(|member| member.name.value == name || member.id.as_ref().is_some_and(|id| id.value == name))
+}
+
+/// The kind word of a member for messages.
+pub fn member_noun(member: &Member) -> &'static str {
+    match member.kind {
+        MemberKind::Identity => "identity",
+        MemberKind::User => "user",
+    }
+}
+
+/// The duration of a temporary grant in milliseconds (for messages).
+pub fn range_ms(temporary: &Temporary) -> Option<f64> {
+    temporary.range_ms.or_else(|| parse_ms(&temporary.range.value))
+}
