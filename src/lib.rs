@@ -17,6 +17,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod eval;
 pub mod glob;
+pub mod lang;
 pub mod model;
 pub mod render;
 pub mod schema;

@@ -1,0 +1,723 @@
+//! Regular languages of strings, exactly: the sets of values a condition accepts, compiled to automata by
+//! derivatives, with emptiness, inclusion and shortest witnesses.
+//!
+//! A language is written as a JavaScript regular expression over UTF-16 code units (the form picomatch
+//! compiles `$glob` patterns to), restricted to what picomatch emits: characters, classes, `.`, groups,
+//! alternation, greedy and lazy quantifiers, `^`, `$`, and lookaheads `(?=...)`/`(?!...)`. Matching a regular
+//! expression with `test()` asks whether some match exists, so the language of `^(?:R)$` is exactly the set
+//! of strings `R` matches; quantifier laziness does not change it.
+//!
+//! Derivatives are taken on whole remaining expressions (a sequence of items followed by what remains of the
+//! enclosing sequences), so a lookahead always sees the rest of the input: `(?=R)S` is the intersection of
+//! `R.*` with `S`, and `(?!R)S` is `S` minus `R.*`. Iterations of a quantifier must consume a character (as
+//! in JavaScript, an empty iteration ends the loop), so derivatives of loops terminate.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::rc::Rc;
+
+/// A set of UTF-16 code units as sorted, disjoint, non-adjacent inclusive ranges.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CharSet(Vec<(u16, u16)>);
+
+impl CharSet {
+    pub fn empty() -> CharSet {
+        CharSet(Vec::new())
+    }
+
+    pub fn all() -> CharSet {
+        CharSet(vec![(0, u16::MAX)])
+    }
+
+    pub fn unit(c: u16) -> CharSet {
+        CharSet(vec![(c, c)])
+    }
+
+    pub fn from_ranges(mut ranges: Vec<(u16, u16)>) -> CharSet {
+        ranges.retain(|(low, high)| low <= high);
+        ranges.sort_unstable();
+        let mut out: Vec<(u16, u16)> = Vec::with_capacity(ranges.len());
+        for (low, high) in ranges {
+            match out.last_mut() {
+                Some(last) if u32::from(low) <= u32::from(last.1) + 1 => last.1 = last.1.max(high),
+                _ => out.push((low, high)),
+            }
+        }
+        CharSet(out)
+    }
+
+    pub fn contains(&self, c: u16) -> bool {
+        self.0.iter().any(|&(low, high)| low <= c && c <= high)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn union(&self, other: &CharSet) -> CharSet {
+        CharSet::from_ranges(self.0.iter().chain(&other.0).copied().collect())
+    }
+
+    pub fn complement(&self) -> CharSet {
+        let mut out = Vec::new();
+        let mut next: u32 = 0;
+        for &(low, high) in &self.0 {
+            if u32::from(low) > next {
+                out.push((next as u16, low - 1));
+            }
+            next = u32::from(high) + 1;
+        }
+        if next <= u32::from(u16::MAX) {
+            out.push((next as u16, u16::MAX));
+        }
+        CharSet(out)
+    }
+
+    pub fn intersect(&self, other: &CharSet) -> CharSet {
+        self.complement().union(&other.complement()).complement()
+    }
+
+    /// A member to show in a witness: printable ASCII letters and digits first.
+    pub fn representative(&self) -> Option<u16> {
+        const PREFERRED: &str = "abcxyz0123456789ABCXYZ_-.";
+        PREFERRED.encode_utf16().find(|c| self.contains(*c)).or_else(|| self.0.first().map(|it| it.0))
+    }
+}
+
+/// One item of a sequence.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Item {
+    /// One code unit of the set.
+    Set(CharSet),
+    /// One of several sequences.
+    Alt(Rc<Vec<Vec<Item>>>),
+    /// The sequence repeated: at least `min` times, at most `max` (`None`: unbounded). Iterations past `min`
+    /// must consume input.
+    Repeat(Rc<Vec<Item>>, u32, Option<u32>),
+    /// A lookahead on the rest of the input.
+    Look(bool, Rc<Vec<Vec<Item>>>),
+    /// `^`: only at the start of the input.
+    Start,
+    /// `$`: only at the end of the input.
+    End,
+    /// Marks where a loop body ends; reached before a character is consumed it fails (empty iteration).
+    Hole,
+}
+
+/// A state of the automaton: a language of remaining inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum State {
+    Nothing,
+    Seq(Vec<Item>),
+    Or(BTreeSet<State>),
+    And(BTreeSet<State>),
+    Not(Box<State>),
+}
+
+fn or(states: impl IntoIterator<Item = State>) -> State {
+    let mut set = BTreeSet::new();
+    for state in states {
+        match state {
+            State::Nothing => {}
+            State::Or(inner) => set.extend(inner),
+            other => {
+                set.insert(other);
+            }
+        }
+    }
+    match set.len() {
+        0 => State::Nothing,
+        1 => set.into_iter().next().unwrap_or(State::Nothing),
+        _ => State::Or(set),
+    }
+}
+
+fn and(states: impl IntoIterator<Item = State>) -> State {
+    let mut set = BTreeSet::new();
+    for state in states {
+        match state {
+            State::Nothing => return State::Nothing,
+            State::And(inner) => set.extend(inner),
+            other => {
+                set.insert(other);
+            }
+        }
+    }
+    set.remove(&State::Not(Box::new(State::Nothing)));
+    match set.len() {
+        0 => State::Not(Box::new(State::Nothing)),
+        1 => set.into_iter().next().unwrap_or(State::Nothing),
+        _ => State::And(set),
+    }
+}
+
+fn not(state: State) -> State {
+    match state {
+        State::Not(inner) => *inner,
+        other => State::Not(Box::new(other)),
+    }
+}
+
+/// `R` followed by anything: what a lookahead `(?=R)` requires of the rest of the input.
+fn then_anything(alternatives: &[Vec<Item>]) -> State {
+    let any = Item::Repeat(Rc::new(vec![Item::Set(CharSet::all())]), 0, None);
+    or(alternatives.iter().map(|alternative| {
+        let mut items = alternative.clone();
+        items.push(any.clone());
+        State::Seq(items)
+    }))
+}
+
+/// Whether the empty input is in the language; `at_start` when no input was consumed yet.
+fn nullable(state: &State, at_start: bool) -> bool {
+    match state {
+        State::Nothing => false,
+        State::Seq(items) => seq_nullable(items, at_start),
+        State::Or(states) => states.iter().any(|it| nullable(it, at_start)),
+        State::And(states) => states.iter().all(|it| nullable(it, at_start)),
+        State::Not(inner) => !nullable(inner, at_start),
+    }
+}
+
+fn seq_nullable(items: &[Item], at_start: bool) -> bool {
+    let Some((first, rest)) = items.split_first() else { return true };
+    match first {
+        Item::Set(_) | Item::Hole => false,
+        Item::Start => at_start && seq_nullable(rest, at_start),
+        Item::End => seq_nullable(rest, at_start),
+        Item::Alt(alternatives) => alternatives.iter().any(|alternative| {
+            let mut items = alternative.clone();
+            items.extend_from_slice(rest);
+            seq_nullable(&items, at_start)
+        }),
+        Item::Repeat(body, min, max) => {
+            if *min == 0 {
+                return seq_nullable(rest, at_start);
+            }
+            let mut items = (**body).clone();
+            items.push(Item::Repeat(body.clone(), min - 1, max.map(|it| it - 1)));
+            items.extend_from_slice(rest);
+            seq_nullable(&items, at_start)
+        }
+        Item::Look(negated, alternatives) => {
+            let matched = alternatives.iter().any(|alternative| seq_nullable(alternative, at_start));
+            matched != *negated && seq_nullable(rest, at_start)
+        }
+    }
+}
+
+/// The derivative of a state by the code unit `c`: the remaining inputs after `c`.
+fn derive(state: &State, c: u16, at_start: bool) -> State {
+    match state {
+        State::Nothing => State::Nothing,
+        State::Seq(items) => seq_derive(items, c, at_start),
+        State::Or(states) => or(states.iter().map(|it| derive(it, c, at_start))),
+        State::And(states) => and(states.iter().map(|it| derive(it, c, at_start))),
+        State::Not(inner) => not(derive(inner, c, at_start)),
+    }
+}
+
+fn seq_derive(items: &[Item], c: u16, at_start: bool) -> State {
+    let Some((first, rest)) = items.split_first() else { return State::Nothing };
+    match first {
+        Item::Set(set) => {
+            if set.contains(c) {
+                State::Seq(rest.iter().filter(|it| **it != Item::Hole).cloned().collect())
+            } else {
+                State::Nothing
+            }
+        }
+        Item::Hole => State::Nothing,
+        Item::Start => {
+            if at_start {
+                seq_derive(rest, c, at_start)
+            } else {
+                State::Nothing
+            }
+        }
+        Item::End => State::Nothing,
+        Item::Alt(alternatives) => or(alternatives.iter().map(|alternative| {
+            let mut items = alternative.clone();
+            items.extend_from_slice(rest);
+            seq_derive(&items, c, at_start)
+        })),
+        Item::Repeat(body, min, max) => {
+            if *min > 0 {
+                let mut items = (**body).clone();
+                items.push(Item::Repeat(body.clone(), min - 1, max.map(|it| it - 1)));
+                items.extend_from_slice(rest);
+                return seq_derive(&items, c, at_start);
+            }
+            let mut branches = vec![seq_derive(rest, c, at_start)];
+            if *max != Some(0) {
+                // One more iteration that consumes `c`: the body, then a hole that fails if reached before
+                // consuming, then the loop again.
+                let mut items = (**body).clone();
+                items.push(Item::Hole);
+                items.push(Item::Repeat(body.clone(), 0, max.map(|it| it - 1)));
+                items.extend_from_slice(rest);
+                branches.push(seq_derive(&items, c, at_start));
+            }
+            or(branches)
+        }
+        Item::Look(negated, alternatives) => {
+            let ahead = then_anything(alternatives);
+            let ahead = if *negated { not(ahead) } else { ahead };
+            and([derive(&ahead, c, at_start), seq_derive(rest, c, at_start)])
+        }
+    }
+}
+
+/// Every character set that appears in a state, to split the alphabet into classes that behave alike.
+fn collect_sets(items: &[Item], out: &mut BTreeSet<CharSet>) {
+    for item in items {
+        match item {
+            Item::Set(set) => {
+                out.insert(set.clone());
+            }
+            Item::Alt(alternatives) | Item::Look(_, alternatives) => {
+                for alternative in alternatives.iter() {
+                    collect_sets(alternative, out);
+                }
+            }
+            Item::Repeat(body, ..) => collect_sets(body, out),
+            Item::Start | Item::End | Item::Hole => {}
+        }
+    }
+}
+
+/// Splits the code units into classes no set distinguishes (minterms).
+fn minterms(sets: &BTreeSet<CharSet>) -> Vec<CharSet> {
+    let mut classes = vec![CharSet::all()];
+    for set in sets {
+        let mut next = Vec::with_capacity(classes.len() * 2);
+        for class in classes {
+            let inside = class.intersect(set);
+            let outside = class.intersect(&set.complement());
+            if !inside.is_empty() {
+                next.push(inside);
+            }
+            if !outside.is_empty() {
+                next.push(outside);
+            }
+        }
+        classes = next;
+    }
+    classes
+}
+
+/// Parse errors of the regular-expression subset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+/// A regular language.
+#[derive(Clone, Debug)]
+pub struct Lang {
+    state: State,
+    sets: BTreeSet<CharSet>,
+}
+
+/// The most states an automaton may explore before a question is given up (never reached by patterns
+/// picomatch emits for realistic globs; a safety net against pathological input).
+pub const STATE_LIMIT: usize = 20_000;
+
+impl Lang {
+    /// The language of a JavaScript regular expression source (as `new RegExp(source)` reads it, no flags).
+    pub fn regex(source: &str) -> Result<Lang, Unsupported> {
+        let alternatives = Parser { chars: source.encode_utf16().collect(), at: 0 }.parse()?;
+        let mut sets = BTreeSet::new();
+        for alternative in &alternatives {
+            collect_sets(alternative, &mut sets);
+        }
+        // `test()` finds a match anywhere unless anchored; picomatch always anchors, but be exact anyway.
+        let any = Item::Repeat(Rc::new(vec![Item::Set(CharSet::all())]), 0, None);
+        let state = or(alternatives.into_iter().map(|mut items| {
+            items.insert(0, any.clone());
+            items.push(any.clone());
+            State::Seq(items)
+        }));
+        sets.insert(CharSet::all());
+        Ok(Lang { state, sets })
+    }
+
+    /// Exactly the string `text`.
+    pub fn literal(text: &str) -> Lang {
+        let items: Vec<Item> = text.encode_utf16().map(|c| Item::Set(CharSet::unit(c))).collect();
+        let mut sets: BTreeSet<CharSet> = items
+            .iter()
+            .filter_map(|it| match it {
+                Item::Set(set) => Some(set.clone()),
+                _ => None,
+            })
+            .collect();
+        sets.insert(CharSet::all());
+        Lang { state: State::Seq(items), sets }
+    }
+
+    /// Every string.
+    pub fn anything() -> Lang {
+        let any = Item::Repeat(Rc::new(vec![Item::Set(CharSet::all())]), 0, None);
+        Lang { state: State::Seq(vec![any]), sets: BTreeSet::from([CharSet::all()]) }
+    }
+
+    /// No string.
+    pub fn nothing() -> Lang {
+        Lang { state: State::Nothing, sets: BTreeSet::from([CharSet::all()]) }
+    }
+
+    pub fn union(&self, other: &Lang) -> Lang {
+        Lang { state: or([self.state.clone(), other.state.clone()]), sets: self.sets.union(&other.sets).cloned().collect() }
+    }
+
+    pub fn intersect(&self, other: &Lang) -> Lang {
+        Lang { state: and([self.state.clone(), other.state.clone()]), sets: self.sets.union(&other.sets).cloned().collect() }
+    }
+
+    pub fn complement(&self) -> Lang {
+        Lang { state: not(self.state.clone()), sets: self.sets.clone() }
+    }
+
+    pub fn minus(&self, other: &Lang) -> Lang {
+        self.intersect(&other.complement())
+    }
+
+    /// Whether `text` is in the language.
+    pub fn contains(&self, text: &str) -> bool {
+        let mut state = self.state.clone();
+        let mut at_start = true;
+        for c in text.encode_utf16() {
+            state = derive(&state, c, at_start);
+            at_start = false;
+            if state == State::Nothing {
+                return false;
+            }
+        }
+        nullable(&state, at_start)
+    }
+
+    /// A shortest string of the language, `Ok(None)` when it is empty, `Err` when the state limit was hit.
+    pub fn witness(&self) -> Result<Option<String>, Unsupported> {
+        let classes = minterms(&self.sets);
+        let representatives: Vec<u16> = classes.iter().filter_map(CharSet::representative).collect();
+        let mut seen: HashMap<State, usize> = HashMap::new();
+        let mut queue = VecDeque::new();
+        // (state, parent index, code unit)
+        let mut trail: Vec<(Option<usize>, u16)> = Vec::new();
+        if nullable(&self.state, true) {
+            return Ok(Some(String::new()));
+        }
+        // The start state is distinct from later states because `^` depends on the position.
+        trail.push((None, 0));
+        queue.push_back((self.state.clone(), 0usize, true));
+        while let Some((state, index, at_start)) = queue.pop_front() {
+            for &c in &representatives {
+                let next = derive(&state, c, at_start);
+                if next == State::Nothing || seen.contains_key(&next) {
+                    continue;
+                }
+                trail.push((Some(index), c));
+                let next_index = trail.len() - 1;
+                if nullable(&next, false) {
+                    let mut units = Vec::new();
+                    let mut at = next_index;
+                    while let (Some(parent), c) = trail[at] {
+                        units.push(c);
+                        at = parent;
+                    }
+                    units.reverse();
+                    return Ok(Some(String::from_utf16_lossy(&units)));
+                }
+                seen.insert(next.clone(), next_index);
+                if seen.len() > STATE_LIMIT {
+                    return Err(Unsupported(format!("more than {STATE_LIMIT} automaton states")));
+                }
+                queue.push_back((next, next_index, false));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn is_empty(&self) -> Result<bool, Unsupported> {
+        self.witness().map(|it| it.is_none())
+    }
+
+    /// Whether every string of `self` is in `other`.
+    pub fn is_subset(&self, other: &Lang) -> Result<bool, Unsupported> {
+        self.minus(other).is_empty()
+    }
+}
+
+struct Parser {
+    chars: Vec<u16>,
+    at: usize,
+}
+
+fn unit(c: char) -> u16 {
+    c as u16
+}
+
+impl Parser {
+    fn peek(&self) -> Option<u16> {
+        self.chars.get(self.at).copied()
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(unit(c)) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn error(&self, what: &str) -> Unsupported {
+        Unsupported(format!("{what} at offset {}", self.at))
+    }
+
+    fn parse(mut self) -> Result<Vec<Vec<Item>>, Unsupported> {
+        let alternatives = self.alternatives()?;
+        if self.at != self.chars.len() {
+            return Err(self.error("unbalanced `)`"));
+        }
+        Ok(alternatives)
+    }
+
+    fn alternatives(&mut self) -> Result<Vec<Vec<Item>>, Unsupported> {
+        let mut out = vec![self.sequence()?];
+        while self.eat('|') {
+            out.push(self.sequence()?);
+        }
+        Ok(out)
+    }
+
+    fn sequence(&mut self) -> Result<Vec<Item>, Unsupported> {
+        let mut items = Vec::new();
+        while let Some(c) = self.peek() {
+            if c == unit('|') || c == unit(')') {
+                break;
+            }
+            let atom = self.atom()?;
+            let atom = self.quantified(atom)?;
+            items.push(atom);
+        }
+        Ok(items)
+    }
+
+    fn quantified(&mut self, atom: Item) -> Result<Item, Unsupported> {
+        let (min, max) = match self.peek() {
+            Some(c) if c == unit('*') => (0, None),
+            Some(c) if c == unit('+') => (1, None),
+            Some(c) if c == unit('?') => (0, Some(1)),
+            Some(c) if c == unit('{') => {
+                let start = self.at;
+                match self.braces() {
+                    Some(bounds) => bounds,
+                    None => {
+                        self.at = start;
+                        return Ok(atom);
+                    }
+                }
+            }
+            _ => return Ok(atom),
+        };
+        if self.chars.get(self.at).is_some_and(|c| *c != unit('{')) {
+            self.at += 1;
+        }
+        self.eat('?');
+        if matches!(atom, Item::Look(..) | Item::Start | Item::End) {
+            // A quantified assertion: `(?=x)?` and the like hold trivially when the minimum is zero.
+            return Ok(if min == 0 { Item::Alt(Rc::new(vec![vec![]])) } else { atom });
+        }
+        Ok(Item::Repeat(Rc::new(vec![atom]), min, max))
+    }
+
+    /// `{n}`, `{n,}`, `{n,m}`; consumes through `}`.
+    fn braces(&mut self) -> Option<(u32, Option<u32>)> {
+        self.at += 1;
+        let number = |parser: &mut Parser| -> Option<u32> {
+            let start = parser.at;
+            while parser.peek().is_some_and(|c| (unit('0')..=unit('9')).contains(&c)) {
+                parser.at += 1;
+            }
+            String::from_utf16(&parser.chars[start..parser.at]).ok()?.parse().ok()
+        };
+        let min = number(self)?;
+        let max = if self.eat(',') { if self.peek() == Some(unit('}')) { None } else { Some(number(self)?) } } else { Some(min) };
+        if !self.eat('}') {
+            return None;
+        }
+        self.at -= 1;
+        Some((min, max))
+    }
+
+    fn atom(&mut self) -> Result<Item, Unsupported> {
+        let Some(c) = self.peek() else { return Err(self.error("unexpected end")) };
+        self.at += 1;
+        Ok(match char::from_u32(u32::from(c)).unwrap_or('\u{fffd}') {
+            '^' => Item::Start,
+            '$' => Item::End,
+            '.' => Item::Set(CharSet::from_ranges(vec![(0x0a, 0x0a), (0x0d, 0x0d), (0x2028, 0x2029)]).complement()),
+            '[' => Item::Set(self.class()?),
+            '(' => {
+                if self.eat('?') {
+                    if self.eat(':') {
+                        let inner = self.alternatives()?;
+                        self.close()?;
+                        Item::Alt(Rc::new(inner))
+                    } else if self.eat('=') {
+                        let inner = self.alternatives()?;
+                        self.close()?;
+                        Item::Look(false, Rc::new(inner))
+                    } else if self.eat('!') {
+                        let inner = self.alternatives()?;
+                        self.close()?;
+                        Item::Look(true, Rc::new(inner))
+                    } else {
+                        return Err(self.error("lookbehind or named group"));
+                    }
+                } else {
+                    let inner = self.alternatives()?;
+                    self.close()?;
+                    Item::Alt(Rc::new(inner))
+                }
+            }
+            '\\' => Item::Set(self.escape(false)?),
+            '*' | '+' | '?' => return Err(self.error("nothing to repeat")),
+            _ => Item::Set(CharSet::unit(c)),
+        })
+    }
+
+    fn close(&mut self) -> Result<(), Unsupported> {
+        if self.eat(')') { Ok(()) } else { Err(self.error("missing `)`")) }
+    }
+
+    fn escape(&mut self, in_class: bool) -> Result<CharSet, Unsupported> {
+        let Some(c) = self.peek() else { return Err(self.error("`\\` at the end")) };
+        self.at += 1;
+        let digit = CharSet::from_ranges(vec![(unit('0'), unit('9'))]);
+        let word = CharSet::from_ranges(vec![(unit('0'), unit('9')), (unit('A'), unit('Z')), (unit('_'), unit('_')), (unit('a'), unit('z'))]);
+        let space = CharSet::from_ranges(vec![
+            (0x09, 0x0d),
+            (0x20, 0x20),
+            (0xa0, 0xa0),
+            (0x1680, 0x1680),
+            (0x2000, 0x200a),
+            (0x2028, 0x2029),
+            (0x202f, 0x202f),
+            (0x205f, 0x205f),
+            (0x3000, 0x3000),
+            (0xfeff, 0xfeff),
+        ]);
+        Ok(match char::from_u32(u32::from(c)).unwrap_or('\u{fffd}') {
+            'd' => digit,
+            'D' => digit.complement(),
+            'w' => word,
+            'W' => word.complement(),
+            's' => space,
+            'S' => space.complement(),
+            'n' => CharSet::unit(0x0a),
+            'r' => CharSet::unit(0x0d),
+            't' => CharSet::unit(0x09),
+            'v' => CharSet::unit(0x0b),
+            'f' => CharSet::unit(0x0c),
+            '0' => CharSet::unit(0),
+            'b' if in_class => CharSet::unit(0x08),
+            'b' | 'B' => return Err(self.error("word boundary")),
+            'x' | 'u' | 'c' | 'k' | 'p' | 'P' => return Err(self.error("escape sequence")),
+            '1'..='9' => return Err(self.error("backreference")),
+            _ => CharSet::unit(c),
+        })
+    }
+
+    fn class(&mut self) -> Result<CharSet, Unsupported> {
+        let negated = self.eat('^');
+        let mut set = CharSet::empty();
+        loop {
+            let Some(c) = self.peek() else { return Err(self.error("missing `]`")) };
+            self.at += 1;
+            if c == unit(']') {
+                break;
+            }
+            let low = if c == unit('\\') {
+                let escaped = self.escape(true)?;
+                if escaped.0.len() != 1 || escaped.0[0].0 != escaped.0[0].1 {
+                    set = set.union(&escaped);
+                    continue;
+                }
+                escaped.0[0].0
+            } else {
+                c
+            };
+            if self.peek() == Some(unit('-')) && self.chars.get(self.at + 1).is_some_and(|it| *it != unit(']')) {
+                self.at += 1;
+                let Some(high) = self.peek() else { return Err(self.error("missing `]`")) };
+                self.at += 1;
+                let high = if high == unit('\\') {
+                    let escaped = self.escape(true)?;
+                    if escaped.0.len() != 1 || escaped.0[0].0 != escaped.0[0].1 {
+                        return Err(self.error("class range with a class escape"));
+                    }
+                    escaped.0[0].0
+                } else {
+                    high
+                };
+                if high < low {
+                    return Err(self.error("class range out of order"));
+                }
+                set = set.union(&CharSet::from_ranges(vec![(low, high)]));
+            } else {
+                set = set.union(&CharSet::unit(low));
+            }
+        }
+        Ok(if negated { set.complement() } else { set })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lang(source: &str) -> Lang {
+        Lang::regex(source).unwrap()
+    }
+
+    #[test]
+    fn matches_like_javascript() {
+        let globstar = lang(r"^(?:\/app(?:\/(?!\.)(?:(?:(?!(?:^|\/)\.).)*?)|$))$");
+        for (text, expected) in [("/app", true), ("/app/x", true), ("/app/x/y", true), ("/app/.env", false), ("/app/x/.git", false), ("/apple", false), ("/app/", true)] {
+            assert_eq!(globstar.contains(text), expected, "{text}");
+        }
+        let star = lang(r"^(?:(?!\.)(?=.)[^/]*?\/?)$");
+        for (text, expected) in [("/", true), ("a", true), ("a/", true), ("", false), (".a", false), ("a/b", false)] {
+            assert_eq!(star.contains(text), expected, "{text}");
+        }
+        let negated = lang(r"^(?:\/app\/(?:(?!(?:x)$))[^/]*?)$");
+        assert!(negated.contains("/app/y") && negated.contains("/app/xy") && !negated.contains("/app/x"));
+    }
+
+    #[test]
+    fn decides_emptiness_inclusion_and_gives_witnesses() {
+        let all = lang(r"^(?:\/(?!\.)(?:(?:(?!(?:^|\/)\.).)*?))$");
+        let app = lang(r"^(?:\/app(?:\/(?!\.)(?:(?:(?!(?:^|\/)\.).)*?)|$))$");
+        let one = lang(r"^(?:\/app\/(?!\.)(?=.)[^/]*?\/?)$");
+        // `[^/]` takes line terminators and `.` does not, so `/app/*` holds `/app/a\n` and `/app/**` does not.
+        assert_eq!(one.minus(&app).witness().unwrap().as_deref(), Some("/app/a\n"));
+        let printable = lang(r"^[ -~]*$");
+        assert!(one.intersect(&printable).is_subset(&app).unwrap());
+        assert!(app.is_subset(&all).unwrap());
+        assert!(!app.is_subset(&one).unwrap());
+        let witness = app.minus(&one).witness().unwrap().unwrap();
+        assert!(app.contains(&witness) && !one.contains(&witness), "{witness}");
+        assert_eq!(Lang::literal("/app").minus(&app).witness().unwrap(), None);
+        assert_eq!(Lang::nothing().witness().unwrap(), None);
+        let dotted = Lang::literal("/app/.env");
+        assert!(dotted.intersect(&app).is_empty().unwrap());
+        assert!(!Lang::anything().minus(&all).is_empty().unwrap());
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_model() {
+        assert!(Lang::regex(r"(?<=a)b").is_err());
+        assert!(Lang::regex(r"(a)\1").is_err());
+        assert!(Lang::regex(r"(a").is_err());
+    }
+}
