@@ -84,7 +84,7 @@ fn to_codespan(db: &SourceDb, diagnostic: &Diagnostic) -> CsDiagnostic<FileId> {
         notes.push(format!("{kind}: {}", fix.title));
     }
     CsDiagnostic::new(severity)
-        .with_code(format!("{}", diagnostic.code.id()))
+        .with_code(diagnostic.code.id().to_string())
         .with_message(&diagnostic.message)
         .with_labels(labels)
         .with_notes(notes)
