@@ -119,8 +119,17 @@ struct Skip {
     /// Open collections inside the skipped one, itself included.
     depth: usize,
     start: u32,
-    /// Whether the skipped collection leaves a null in its place (or drops its entry).
-    as_null: bool,
+    /// The furthest end of anything read inside so far.
+    end: u32,
+    reason: SkipReason,
+}
+
+#[derive(Clone, Copy)]
+enum SkipReason {
+    /// A list (`true`) or mapping used as a mapping key: reported, and its entry dropped.
+    ComplexKey { seq: bool },
+    /// Nested too deep: replaced by null.
+    TooDeep,
 }
 
 /// Where the reader is relative to the document stream.
@@ -258,16 +267,32 @@ impl<'t> Builder<'t> {
     /// An event inside a collection being skipped.
     fn skipped(&mut self, event: &Event<'_>, span: Span) {
         let Some(skip) = &mut self.skip else { return };
+        skip.end = skip.end.max(span.end);
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => skip.depth += 1,
             Event::SequenceEnd | Event::MappingEnd => {
                 skip.depth -= 1;
                 if skip.depth == 0 {
-                    let (start, as_null) = (skip.start, skip.as_null);
+                    let (start, end, reason) = (skip.start, skip.end, skip.reason);
                     self.skip = None;
-                    let end = span.end.max(start);
-                    let node = as_null.then(|| Node::new(NodeKind::Null, Span::new(start, end)));
-                    self.deliver(node, end);
+                    let skipped = Span::new(start, end.max(start));
+                    match reason {
+                        SkipReason::ComplexKey { seq } => {
+                            let what = if seq { "a list" } else { "a mapping" };
+                            let diagnostic = self
+                                .unsupported(
+                                    format!("{what} cannot be a mapping key"),
+                                    self.at_least_one(skipped),
+                                )
+                                .label("complex key")
+                                .help("mapping keys in policy files are plain strings");
+                            self.diagnostics.push(diagnostic);
+                            self.deliver(None, skipped.end);
+                        }
+                        SkipReason::TooDeep => {
+                            self.deliver(Some(Node::new(NodeKind::Null, skipped)), skipped.end);
+                        }
+                    }
                 }
             }
             _ => {}
@@ -336,23 +361,12 @@ impl<'t> Builder<'t> {
 
     fn start_collection(&mut self, kind: FrameKind, span: Span) {
         if self.expects_key() {
-            let what = if matches!(kind, FrameKind::Seq(_)) {
-                "a list"
-            } else {
-                "a mapping"
-            };
-            let diagnostic = self
-                .unsupported(
-                    format!("{what} cannot be a mapping key"),
-                    self.at_least_one(span),
-                )
-                .label("complex key")
-                .help("mapping keys in policy files are plain strings");
-            self.diagnostics.push(diagnostic);
+            let seq = matches!(kind, FrameKind::Seq(_));
             self.skip = Some(Skip {
                 depth: 1,
                 start: span.start,
-                as_null: false,
+                end: span.end,
+                reason: SkipReason::ComplexKey { seq },
             });
             return;
         }
@@ -365,7 +379,8 @@ impl<'t> Builder<'t> {
             self.skip = Some(Skip {
                 depth: 1,
                 start: span.start,
-                as_null: true,
+                end: span.end,
+                reason: SkipReason::TooDeep,
             });
             return;
         }
@@ -559,5 +574,591 @@ fn lowercase_first(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: FileId = FileId(7);
+
+    fn parse_ok(text: &str) -> Node {
+        let parse = super::parse(FILE, text);
+        assert!(
+            parse.diagnostics.is_empty(),
+            "unexpected diagnostics: {:#?}",
+            parse.diagnostics
+        );
+        parse.root.expect("a root node")
+    }
+
+    fn codes(parse: &Parse) -> Vec<&'static str> {
+        parse.diagnostics.iter().map(|it| it.code.id()).collect()
+    }
+
+    fn slice(text: &str, span: Span) -> &str {
+        &text[span.range()]
+    }
+
+    fn value<'a>(node: &'a Node, key: &str) -> &'a Node {
+        &node
+            .get(key)
+            .unwrap_or_else(|| panic!("no key `{key}`"))
+            .value
+    }
+
+    #[test]
+    fn block_mapping_keys_and_values_have_exact_spans() {
+        let text = "subject: secrets   # trailing\naction: [a, b]\nquoted: \"q\\\"x\"\nsingle: 'it''s'\nnested:\n  inner: 1\n  list:\n    - one\n    - two\n\n# end\n";
+        let root = parse_ok(text);
+        let entries = root.as_map().unwrap();
+        let keys: Vec<&str> = entries.iter().map(|it| it.key.as_str()).collect();
+        assert_eq!(keys, ["subject", "action", "quoted", "single", "nested"]);
+        for entry in entries {
+            assert_eq!(slice(text, entry.key_span), entry.key);
+        }
+        assert_eq!(slice(text, value(&root, "subject").span), "secrets");
+        assert_eq!(slice(text, value(&root, "action").span), "[a, b]");
+        let quoted = value(&root, "quoted");
+        assert_eq!(slice(text, quoted.span), "\"q\\\"x\"");
+        assert_eq!(quoted.as_str(), Some("q\"x"));
+        let single = value(&root, "single");
+        assert_eq!(slice(text, single.span), "'it''s'");
+        assert_eq!(single.as_str(), Some("it's"));
+        let nested = value(&root, "nested");
+        assert_eq!(
+            slice(text, nested.span),
+            "inner: 1\n  list:\n    - one\n    - two"
+        );
+        let list = value(nested, "list");
+        assert_eq!(slice(text, list.span), "- one\n    - two");
+        let items: Vec<_> = list
+            .as_seq()
+            .unwrap()
+            .iter()
+            .map(|it| slice(text, it.span))
+            .collect();
+        assert_eq!(items, ["one", "two"]);
+        // The root block mapping ends at its last value, not at the trailing comment.
+        assert_eq!(
+            slice(text, root.span),
+            text[..text.find("\n\n# end").unwrap()].to_string()
+        );
+    }
+
+    #[test]
+    fn flow_collections_span_their_brackets() {
+        let text = "a: {k: v, n: [1, 2]}  \nb: []\n";
+        let root = parse_ok(text);
+        let a = value(&root, "a");
+        assert_eq!(slice(text, a.span), "{k: v, n: [1, 2]}");
+        assert_eq!(slice(text, value(a, "n").span), "[1, 2]");
+        assert_eq!(slice(text, value(&root, "b").span), "[]");
+        assert_eq!(value(&root, "b").as_seq().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn block_scalars_are_strings_with_trimmed_spans() {
+        let text = "a: |\n  12\n  text\n\nb: >-\n  folded\n  line\n";
+        let root = parse_ok(text);
+        let a = value(&root, "a");
+        assert_eq!(a.kind, NodeKind::String("12\ntext\n".into()));
+        assert_eq!(slice(text, a.span), "12\n  text");
+        let b = value(&root, "b");
+        assert_eq!(b.kind, NodeKind::String("folded line".into()));
+        assert_eq!(slice(text, b.span), "folded\n  line");
+        assert_eq!(slice(text, root.span), text.trim_end());
+    }
+
+    #[test]
+    fn plain_scalars_follow_the_core_schema() {
+        let cases: &[(&str, NodeKind)] = &[
+            ("null", NodeKind::Null),
+            ("Null", NodeKind::Null),
+            ("NULL", NodeKind::Null),
+            ("~", NodeKind::Null),
+            ("true", NodeKind::Bool(true)),
+            ("True", NodeKind::Bool(true)),
+            ("TRUE", NodeKind::Bool(true)),
+            ("false", NodeKind::Bool(false)),
+            ("False", NodeKind::Bool(false)),
+            ("FALSE", NodeKind::Bool(false)),
+            ("0", NodeKind::Number("0".into())),
+            ("-12", NodeKind::Number("-12".into())),
+            ("+3", NodeKind::Number("+3".into())),
+            ("0o17", NodeKind::Number("0o17".into())),
+            ("0x1F", NodeKind::Number("0x1F".into())),
+            ("1.5", NodeKind::Number("1.5".into())),
+            ("1.", NodeKind::Number("1.".into())),
+            (".5", NodeKind::Number(".5".into())),
+            ("1e3", NodeKind::Number("1e3".into())),
+            ("-2.5E-3", NodeKind::Number("-2.5E-3".into())),
+            (".inf", NodeKind::Number(".inf".into())),
+            ("-.Inf", NodeKind::Number("-.Inf".into())),
+            ("+.INF", NodeKind::Number("+.INF".into())),
+            (".nan", NodeKind::Number(".nan".into())),
+            // YAML 1.1 spellings and near misses are strings.
+            ("yes", NodeKind::String("yes".into())),
+            ("on", NodeKind::String("on".into())),
+            ("tRue", NodeKind::String("tRue".into())),
+            ("nul", NodeKind::String("nul".into())),
+            ("0o8", NodeKind::String("0o8".into())),
+            ("0x", NodeKind::String("0x".into())),
+            ("0b101", NodeKind::String("0b101".into())),
+            ("1_000", NodeKind::String("1_000".into())),
+            ("1e", NodeKind::String("1e".into())),
+            (".", NodeKind::String(".".into())),
+            ("-x", NodeKind::String("-x".into())),
+            ("+", NodeKind::String("+".into())),
+            ("-.nan", NodeKind::String("-.nan".into())),
+            ("1.2.3", NodeKind::String("1.2.3".into())),
+            ("12:30", NodeKind::String("12:30".into())),
+            ("read", NodeKind::String("read".into())),
+        ];
+        for (written, expected) in cases {
+            let text = format!("v: {written}\n");
+            let root = parse_ok(&text);
+            let node = value(&root, "v");
+            assert_eq!(&node.kind, expected, "for `{written}`");
+            assert_eq!(slice(&text, node.span), *written);
+        }
+    }
+
+    #[test]
+    fn quoted_scalars_are_always_strings() {
+        for text in [
+            "v: \"true\"",
+            "v: '1'",
+            "v: \"null\"",
+            "v: ''",
+            "v: |\n  1\n",
+        ] {
+            let root = parse_ok(text);
+            assert!(
+                matches!(value(&root, "v").kind, NodeKind::String(_)),
+                "for {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_values_are_null() {
+        let text = "a:\nb: ~\nc:\n  -\n  - x\n";
+        let root = parse_ok(text);
+        assert_eq!(value(&root, "a").kind, NodeKind::Null);
+        assert_eq!(value(&root, "b").kind, NodeKind::Null);
+        let c = value(&root, "c").as_seq().unwrap();
+        assert_eq!(c[0].kind, NodeKind::Null);
+        assert_eq!(c[1].as_str(), Some("x"));
+        assert_eq!(slice(text, root.span), text.trim_end());
+    }
+
+    #[test]
+    fn keys_are_scalar_text() {
+        let text = "null: a\n1: b\n\"q k\": c\ntrue: d\n";
+        let root = parse_ok(text);
+        let keys: Vec<_> = root
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|it| (it.key.as_str(), slice(text, it.key_span)))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("null", "null"),
+                ("1", "1"),
+                ("q k", "\"q k\""),
+                ("true", "true")
+            ]
+        );
+    }
+
+    #[test]
+    fn complex_keys_are_unsupported_and_skipped() {
+        let text = "a: 1\n? [x, y]\n: 2\n{k: v}: 3\nb: 4\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0003", "PC0003"]);
+        assert_eq!(slice(text, parse.diagnostics[0].primary.span), "[x, y]");
+        assert_eq!(slice(text, parse.diagnostics[1].primary.span), "{k: v}");
+        let root = parse.root.unwrap();
+        let keys: Vec<_> = root
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|it| it.key.as_str())
+            .collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(value(&root, "b").kind, NodeKind::Number("4".into()));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_first_entry() {
+        let text = "a: 1\nb: [x]\na: 2\nb: {}\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0004", "PC0004"]);
+        let first = &parse.diagnostics[0];
+        assert_eq!(first.message, "duplicate key `a`");
+        assert_eq!(first.primary.span, Span::new(12, 13));
+        assert_eq!(first.secondary.len(), 1);
+        assert_eq!(first.secondary[0].span, Span::new(0, 1));
+        assert_eq!(first.secondary[0].message, "first defined here");
+        assert_eq!(first.secondary[0].file, FILE);
+        assert_eq!(
+            parse.diagnostics[1].primary.span.start as usize,
+            text.rfind('b').unwrap()
+        );
+        let root = parse.root.unwrap();
+        assert_eq!(root.as_map().unwrap().len(), 2);
+        assert_eq!(value(&root, "a").kind, NodeKind::Number("1".into()));
+        assert_eq!(slice(text, value(&root, "b").span), "[x]");
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_large_mappings() {
+        let mut text: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k42: again\nk99: again\n");
+        let parse = super::parse(FILE, &text);
+        assert_eq!(codes(&parse), ["PC0004", "PC0004"]);
+        let second = &parse.diagnostics[1];
+        assert_eq!(slice(&text, second.primary.span), "k99");
+        assert_eq!(
+            second.secondary[0].span.start as usize,
+            text.find("k99").unwrap()
+        );
+        let root = parse.root.unwrap();
+        assert_eq!(root.as_map().unwrap().len(), 100);
+        assert_eq!(value(&root, "k42").kind, NodeKind::Number("42".into()));
+    }
+
+    #[test]
+    fn anchors_aliases_and_tags_are_unsupported() {
+        let text = "a: &x [1]\nb: *x\nc: !!str 5\nd: !custom\n  k: v\ne: *missing\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0003"; 5]);
+        let spans: Vec<_> = parse
+            .diagnostics
+            .iter()
+            .map(|it| slice(text, it.primary.span))
+            .collect();
+        assert_eq!(spans, ["&x", "*x", "!!str", "!custom", "*missing"]);
+        for diagnostic in &parse.diagnostics {
+            assert!(diagnostic.help.as_deref().unwrap().contains("literal data"));
+            assert!(diagnostic.message.contains('`'), "{}", diagnostic.message);
+        }
+        let root = parse.root.unwrap();
+        assert_eq!(slice(text, value(&root, "a").span), "[1]");
+        let b = value(&root, "b");
+        assert_eq!(b.kind, NodeKind::Null);
+        assert_eq!(slice(text, b.span), "*x");
+        assert_eq!(value(&root, "c").kind, NodeKind::Number("5".into()));
+        assert!(value(&root, "d").get("k").is_some());
+        assert_eq!(value(&root, "e").kind, NodeKind::Null);
+    }
+
+    #[test]
+    fn an_alias_key_drops_its_entry() {
+        let text = "a: &k x\n*k : 1\nb: 2\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0003", "PC0003"]);
+        let keys: Vec<_> = parse
+            .root
+            .unwrap()
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|it| it.key.clone())
+            .collect();
+        assert_eq!(keys, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_second_document_is_unsupported() {
+        let text = "a: 1\n---\nb: 2\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0003"]);
+        assert_eq!(slice(text, parse.diagnostics[0].primary.span), "---");
+        let root = parse.root.unwrap();
+        assert!(root.get("a").is_some() && root.get("b").is_none());
+
+        // Document markers around a single document are fine.
+        let root = parse_ok("---\na: 1\n...\n");
+        assert!(root.get("a").is_some());
+        let root = parse_ok("a: 1\n---\n# nothing more\n");
+        assert!(root.get("a").is_some());
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_error() {
+        let text = "a: [1, 2\nb: 3\n";
+        let parse = super::parse(FILE, text);
+        assert!(parse.root.is_none());
+        assert_eq!(codes(&parse), ["PC0001"]);
+        let diagnostic = &parse.diagnostics[0];
+        assert!(
+            diagnostic.message.starts_with("invalid yaml: "),
+            "{}",
+            diagnostic.message
+        );
+        let first = diagnostic.message["invalid yaml: ".len()..]
+            .chars()
+            .next()
+            .unwrap();
+        assert!(!first.is_uppercase());
+        assert!(diagnostic.primary.span.len() <= 1);
+        assert!(diagnostic.primary.span.end as usize <= text.len());
+
+        let text = "key: value\n  bad: indent\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0001"]);
+        assert_eq!(slice(text, parse.diagnostics[0].primary.span), ":");
+        assert_eq!(parse.diagnostics[0].primary.span.start, 16);
+    }
+
+    #[test]
+    fn syntax_error_at_a_multibyte_character_keeps_char_boundaries() {
+        let text = "é: [ü\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0001"]);
+        let span = parse.diagnostics[0].primary.span;
+        assert!(text.get(span.range()).is_some());
+    }
+
+    #[test]
+    fn json_input() {
+        let text = "{\n  \"name\": \"ops\",\n  \"n\": -1.5e3,\n  \"ok\": true,\n  \"none\": null,\n  \"rules\": [{\"a\": [\"x\", \"y\"]}]\n}\n";
+        let root = parse_ok(text);
+        assert_eq!(slice(text, root.span), text.trim_end());
+        let entry = root.get("name").unwrap();
+        assert_eq!(slice(text, entry.key_span), "\"name\"");
+        assert_eq!(slice(text, entry.value.span), "\"ops\"");
+        assert_eq!(value(&root, "n").kind, NodeKind::Number("-1.5e3".into()));
+        assert_eq!(value(&root, "ok").kind, NodeKind::Bool(true));
+        assert_eq!(value(&root, "none").kind, NodeKind::Null);
+        let rules = value(&root, "rules");
+        assert_eq!(slice(text, rules.span), "[{\"a\": [\"x\", \"y\"]}]");
+        assert_eq!(
+            slice(text, rules.as_seq().unwrap()[0].span),
+            "{\"a\": [\"x\", \"y\"]}"
+        );
+        let expected = serde_json::json!({"name": "ops", "n": -1500.0, "ok": true, "none": null, "rules": [{"a": ["x", "y"]}]});
+        assert_eq!(root.to_json(), expected);
+
+        let parse = super::parse(FILE, "{\"a\": 1, \"a\": 2}");
+        assert_eq!(codes(&parse), ["PC0004"]);
+        let parse = super::parse(FILE, "{\"a\": 1,, }");
+        assert_eq!(codes(&parse), ["PC0001"]);
+    }
+
+    #[test]
+    fn byte_offsets_after_multibyte_text() {
+        let text = "# ünïcödé 🍄 comment\ndescription: \"Ünïcödé — x\"\nmaxAge: 10\n";
+        let root = parse_ok(text);
+        let entry = root.get("maxAge").unwrap();
+        assert_eq!(entry.key_span.start as usize, text.find("maxAge").unwrap());
+        assert_eq!(slice(text, entry.key_span), "maxAge");
+        assert_eq!(slice(text, entry.value.span), "10");
+        assert_eq!(
+            slice(text, value(&root, "description").span),
+            "\"Ünïcödé — x\""
+        );
+        let parse = super::parse(FILE, text);
+        assert_eq!(parse.comments.len(), 1);
+        assert_eq!(slice(text, parse.comments[0].span), "# ünïcödé 🍄 comment");
+    }
+
+    #[test]
+    fn comments_are_collected_in_order() {
+        let text = "# permc:ignore rule-a\na: \"x # not a comment\" # right\nb: c#d\n# last\r\n";
+        let parse = super::parse(FILE, text);
+        assert!(parse.diagnostics.is_empty());
+        let comments: Vec<_> = parse
+            .comments
+            .iter()
+            .map(|it| (it.text.as_str(), slice(text, it.span)))
+            .collect();
+        assert_eq!(
+            comments,
+            [
+                (" permc:ignore rule-a", "# permc:ignore rule-a"),
+                (" right", "# right"),
+                (" last", "# last")
+            ]
+        );
+        assert_eq!(
+            value(parse.root.as_ref().unwrap(), "b").as_str(),
+            Some("c#d")
+        );
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_have_no_root() {
+        for text in [
+            "",
+            "\n\n",
+            "# only a comment\n",
+            "---\n",
+            "  # indented\n# two\n",
+        ] {
+            let parse = super::parse(FILE, text);
+            assert!(parse.root.is_none(), "for {text:?}");
+            assert!(
+                parse.diagnostics.is_empty(),
+                "for {text:?}: {:?}",
+                parse.diagnostics
+            );
+        }
+        assert_eq!(super::parse(FILE, "# a\n# b\n").comments.len(), 2);
+    }
+
+    #[test]
+    fn many_consecutive_comments_are_fine() {
+        let mut text = String::from("a:\n");
+        for i in 0..500 {
+            text.push_str(&format!("  # note {i}\n"));
+        }
+        text.push_str("  - x\n");
+        let parse = super::parse(FILE, &text);
+        assert!(parse.diagnostics.is_empty(), "{:?}", parse.diagnostics);
+        assert_eq!(parse.comments.len(), 500);
+    }
+
+    #[test]
+    fn every_prefix_of_a_document_parses_without_panicking() {
+        let sample = "# policy\nname: \"Ops — ü\"\nrules:\n  - subject: secrets\n    action: [read, 'edit']\n    conditions: {environment: {$eq: prod}, secretPath: {$glob: \"/app/**\"}}\n    note: |\n      multi\n      line\n    inverted: false\n    n: -1.5e3\n    a: &x 1\n    b: *x\n    c: !!str t\n? [k]\n: v\n---\nmore: 1\n";
+        for end in (0..=sample.len()).filter(|&it| sample.is_char_boundary(it)) {
+            let text = &sample[..end];
+            let parse = super::parse(FILE, text);
+            for diagnostic in &parse.diagnostics {
+                assert!(
+                    text.get(diagnostic.primary.span.range()).is_some(),
+                    "{text:?}: {diagnostic:?}"
+                );
+            }
+            for comment in &parse.comments {
+                assert!(text.get(comment.span.range()).is_some());
+            }
+            if let Some(root) = &parse.root {
+                let mut stack = vec![root];
+                while let Some(node) = stack.pop() {
+                    assert!(text.get(node.span.range()).is_some(), "{text:?}: {node:?}");
+                    match &node.kind {
+                        NodeKind::Seq(items) => stack.extend(items),
+                        NodeKind::Map(entries) => {
+                            for entry in entries {
+                                assert!(text.get(entry.key_span.range()).is_some());
+                                stack.push(&entry.value);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        let inputs = [
+            "\u{0}\u{1}\u{2}",
+            "]]]",
+            "}{",
+            "- - - - -",
+            ": : :",
+            "\"unterminated",
+            "'x",
+            "a: b: c",
+            "\t\ta: 1",
+            "&",
+            "*",
+            "!",
+            "%YAML 1.2\n%YAML 1.2\n---\n",
+            "a: |\n\tbad",
+            "\u{feff}a: 1",
+            "{a: [}]",
+            "[a, b] ]",
+            "? ? ? ?",
+        ];
+        for text in inputs {
+            let parse = super::parse(FILE, text);
+            for diagnostic in &parse.diagnostics {
+                assert!(
+                    text.get(diagnostic.primary.span.range()).is_some(),
+                    "{text:?}: {diagnostic:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deep_flow_nesting_does_not_overflow() {
+        let depth = 100_000;
+        let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let parse = super::parse(FILE, &text);
+        assert_eq!(codes(&parse), ["PC0003"]);
+        assert_eq!(parse.diagnostics[0].message, "nesting too deep");
+        // The parser looks ahead for a key, so the report may come from deeper in, but always at a bracket.
+        assert_eq!(slice(&text, parse.diagnostics[0].primary.span), "[");
+
+        // Unclosed as well.
+        let parse = super::parse(FILE, &"[".repeat(depth));
+        assert_eq!(codes(&parse), ["PC0003"]);
+    }
+
+    #[test]
+    fn nesting_over_the_limit_becomes_null() {
+        let depth = 300;
+        let text = format!("a: {}{}\nb: 1\n", "[".repeat(depth), "]".repeat(depth));
+        let parse = super::parse(FILE, &text);
+        assert_eq!(codes(&parse), ["PC0003"]);
+        let root = parse.root.unwrap();
+        assert_eq!(value(&root, "b").kind, NodeKind::Number("1".into()));
+        let mut node = value(&root, "a");
+        let mut levels = 1; // the root mapping
+        while let Some(items) = node.as_seq() {
+            levels += 1;
+            node = &items[0];
+        }
+        assert_eq!(levels, MAX_DEPTH);
+        assert_eq!(node.kind, NodeKind::Null);
+        assert_eq!(
+            slice(&text, node.span),
+            format!(
+                "{}{}",
+                "[".repeat(depth + 1 - MAX_DEPTH),
+                "]".repeat(depth + 1 - MAX_DEPTH)
+            )
+        );
+
+        // Exactly at the limit is fine.
+        let text = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        parse_ok(&text);
+    }
+
+    #[test]
+    fn deep_block_nesting_does_not_overflow() {
+        let mut text = String::new();
+        for depth in 0..2000 {
+            text.push_str(&" ".repeat(depth));
+            text.push_str("k:\n");
+        }
+        let parse = super::parse(FILE, &text);
+        assert!(codes(&parse).contains(&"PC0003"), "{:?}", parse.diagnostics);
+    }
+
+    #[test]
+    fn large_input_is_linear() {
+        let rule = "  - subject: secrets\n    action: [read, edit]\n    conditions: {environment: prod, secretPath: {$glob: \"/app/**\"}}\n";
+        let text = format!("rules:\n{}", rule.repeat(20_000));
+        let parse = super::parse(FILE, &text);
+        assert!(parse.diagnostics.is_empty());
+        assert_eq!(
+            value(parse.root.as_ref().unwrap(), "rules")
+                .as_seq()
+                .unwrap()
+                .len(),
+            20_000
+        );
     }
 }
