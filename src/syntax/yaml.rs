@@ -1161,4 +1161,31 @@ mod tests {
             20_000
         );
     }
+
+    #[test]
+    fn byte_order_mark_and_crlf_keep_byte_offsets() {
+        let text = "\u{feff}a: 1\r\nb:\r\n  - x\r\n  - y\r\n\r\n";
+        let root = parse_ok(text);
+        let a = root.get("a").unwrap();
+        assert_eq!(a.key_span.start, 3);
+        assert_eq!(slice(text, a.key_span), "a");
+        let b = value(&root, "b");
+        assert_eq!(slice(text, b.span), "- x\r\n  - y");
+        assert_eq!(slice(text, root.span), "a: 1\r\nb:\r\n  - x\r\n  - y");
+    }
+
+    #[test]
+    fn a_tag_on_a_collection_points_at_the_tag() {
+        let text = "- !!map {a: 1}\n- *nowhere\n";
+        let parse = super::parse(FILE, text);
+        assert_eq!(codes(&parse), ["PC0003", "PC0003"]);
+        assert_eq!(slice(text, parse.diagnostics[0].primary.span), "!!map");
+        assert_eq!(
+            parse.diagnostics[0].message,
+            "tags are not supported: `!!map`"
+        );
+        let items = parse.root.as_ref().unwrap().as_seq().unwrap();
+        assert_eq!(slice(text, items[0].span), "{a: 1}");
+        assert_eq!(items[1].kind, NodeKind::Null);
+    }
 }
