@@ -65,7 +65,8 @@ pub fn active_grants(catalog: &Catalog, project: &Project, member: &Member, at: 
     let mut skipped = Vec::new();
     for assignment in &member.roles {
         let slug = &assignment.role.value;
-        let (source, rules, rule_spans) = if let Some(role) = project.roles.iter().find(|role| &role.slug.value == slug) {
+        let (source, rules, rule_spans) = if let Some(role) = project.roles.iter().find(|role| &role.slug.value == slug)
+        {
             let source = Source::Role(slug.clone());
             match role.permissions.as_ref().map(|it| (it, it.stored.as_ref())) {
                 Some((permissions, Some(stored))) => {
@@ -83,7 +84,10 @@ pub fn active_grants(catalog: &Catalog, project: &Project, member: &Member, at: 
             let spans = vec![None; rules.len()];
             (Source::PredefinedRole(slug.clone()), rules, spans)
         } else {
-            skipped.push(Skipped::Unusable { source: Source::Role(slug.clone()), why: "the repository does not declare it".into() });
+            skipped.push(Skipped::Unusable {
+                source: Source::Role(slug.clone()),
+                why: "the repository does not declare it".into(),
+            });
             continue;
         };
         match window(assignment.temporary.as_ref(), at) {
@@ -151,7 +155,12 @@ pub fn predefined_rules(permissions: &[Value]) -> Vec<StoredRule> {
         .filter_map(|rule| {
             Some(StoredRule {
                 subject: rule.get("subject")?.as_str()?.to_string(),
-                actions: rule.get("action")?.as_array()?.iter().filter_map(|it| it.as_str().map(str::to_string)).collect(),
+                actions: rule
+                    .get("action")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|it| it.as_str().map(str::to_string))
+                    .collect(),
                 inverted: None,
                 conditions: None,
             })
@@ -180,7 +189,13 @@ pub struct MemberRules {
 }
 
 impl MemberRules {
-    pub fn build(catalog: &Catalog, project: &Project, member: &Member, at: i64, identity: &Identity) -> Result<MemberRules, EvalError> {
+    pub fn build(
+        catalog: &Catalog,
+        project: &Project,
+        member: &Member,
+        at: i64,
+        identity: &Identity,
+    ) -> Result<MemberRules, EvalError> {
         let (grants, skipped) = active_grants(catalog, project, member, at);
         let mut flat = Vec::new();
         let mut origins = Vec::new();
@@ -207,9 +222,7 @@ impl MemberRules {
 
 /// Finds a member by identity name, user email or id.
 pub fn find_member<'p>(project: &'p Project, name: &str) -> Option<&'p Member> {
-    project
-        .members()
-        .find(|member| member.name.value == name || member.id.as_ref().is_some_and(|id| id.value == name))
+    project.members().find(|member| member.name.value == name || member.id.as_ref().is_some_and(|id| id.value == name))
 }
 
 /// The kind word of a member for messages.

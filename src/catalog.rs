@@ -259,11 +259,19 @@ impl Catalog {
                     return Err(format!("`actionConditions` of `{}` names unknown action `{action}`", subject.name));
                 }
                 if let Some(key) = keys.iter().find(|key| subject.condition(key).is_none()) {
-                    return Err(format!("`actionConditions` of `{}` names unknown condition key `{key}`", subject.name));
+                    return Err(format!(
+                        "`actionConditions` of `{}` names unknown condition key `{key}`",
+                        subject.name
+                    ));
                 }
             }
-            if let Some(action) = subject.aliases.values().chain(subject.action_descriptions.keys()).find(|it| !subject.has_action(it)) {
-                return Err(format!("`aliases` or `actionDescriptions` of `{}` name unknown action `{action}`", subject.name));
+            if let Some(action) =
+                subject.aliases.values().chain(subject.action_descriptions.keys()).find(|it| !subject.has_action(it))
+            {
+                return Err(format!(
+                    "`aliases` or `actionDescriptions` of `{}` name unknown action `{action}`",
+                    subject.name
+                ));
             }
             for (legacy, replacements) in &subject.legacy_actions {
                 if let Some(action) = std::iter::once(legacy).chain(replacements).find(|it| !subject.has_action(it)) {
@@ -278,12 +286,18 @@ impl Catalog {
         }
         for role in &file.predefined_roles {
             for rule in &role.permissions {
-                let subject = rule.get("subject").and_then(serde_json::Value::as_str).and_then(|name| index.get(name).map(|&at| &file.subjects[at]));
+                let subject = rule
+                    .get("subject")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|name| index.get(name).map(|&at| &file.subjects[at]));
                 let Some(subject) = subject else {
                     return Err(format!("predefined role `{}` names an unknown subject in {rule}", role.slug));
                 };
-                let actions = rule.get("action").and_then(serde_json::Value::as_array).map(Vec::as_slice).unwrap_or_default();
-                if actions.is_empty() || actions.iter().any(|action| !action.as_str().is_some_and(|it| subject.has_action(it))) {
+                let actions =
+                    rule.get("action").and_then(serde_json::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                if actions.is_empty()
+                    || actions.iter().any(|action| !action.as_str().is_some_and(|it| subject.has_action(it)))
+                {
                     return Err(format!("predefined role `{}` has an invalid action list in {rule}", role.slug));
                 }
             }
@@ -378,7 +392,12 @@ mod tests {
         assert_eq!(secrets.alias("Describe Secret"), Some("describeSecret"));
         assert_eq!(secrets.alias("READ_VALUE"), Some("readValue"));
         assert_eq!(secrets.alias("fly"), None);
-        assert!(catalog.subjects().iter().all(|it| !it.description.is_empty() && it.action_descriptions.len() == it.actions.len()));
+        assert!(
+            catalog
+                .subjects()
+                .iter()
+                .all(|it| !it.description.is_empty() && it.action_descriptions.len() == it.actions.len())
+        );
         assert_eq!(secrets.condition_index("secretName"), Some(2));
         let role = catalog.subject("role").unwrap();
         assert!(!role.inverted && !role.takes_conditions());
@@ -389,7 +408,10 @@ mod tests {
         let admin = catalog.predefined_roles().iter().find(|it| it.slug == "admin").unwrap();
         assert!(admin.permissions.iter().any(|it| it["subject"] == "secrets"));
         assert_eq!(identity.allowed_keys_for("read").unwrap(), ["identityId"]);
-        assert!(catalog.subject("secret-folders").unwrap().condition("environment").unwrap().operators == [Operator::Eq, Operator::Ne, Operator::In]);
+        assert!(
+            catalog.subject("secret-folders").unwrap().condition("environment").unwrap().operators
+                == [Operator::Eq, Operator::Ne, Operator::In]
+        );
     }
 
     #[test]
@@ -402,7 +424,11 @@ mod tests {
         assert!(Catalog::from_json(&value.to_string()).unwrap_err().contains("unknown field"));
         assert!(Catalog::from_json("{").is_err());
         let text = BUILTIN_JSON.replacen("\"perform-rollback\"\n     ]", "\"rollback\"\n     ]", 1);
-        assert!(Catalog::from_json(&text).unwrap_err().contains("invalid action list"), "{}", Catalog::from_json(&text).unwrap_err());
+        assert!(
+            Catalog::from_json(&text).unwrap_err().contains("invalid action list"),
+            "{}",
+            Catalog::from_json(&text).unwrap_err()
+        );
         let text = BUILTIN_JSON.replace("\"$glob\"", "\"$globx\"");
         assert!(Catalog::from_json(&text).unwrap_err().contains("unknown operator"));
     }

@@ -50,10 +50,7 @@ macro_rules! codes {
 impl Code {
     /// Looks a code up by identifier (`PC1001`, case-insensitive) or by name (`unknown-subject`).
     pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL
-            .iter()
-            .copied()
-            .find(|code| code.id().eq_ignore_ascii_case(text) || code.name() == text)
+        Code::ALL.iter().copied().find(|code| code.id().eq_ignore_ascii_case(text) || code.name() == text)
     }
 }
 

@@ -72,7 +72,10 @@ impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EvalError::GlobInputNotString { field } => {
-                write!(f, "a `$glob` condition on `{field}` met a value that is not a string; Infisical's evaluation throws")
+                write!(
+                    f,
+                    "a `$glob` condition on `{field}` met a value that is not a string; Infisical's evaluation throws"
+                )
             }
             EvalError::TemplateJson(message) => write!(f, "templating produced invalid JSON: {message}"),
             EvalError::Template(message) => write!(f, "template cannot be rendered: {message}"),
@@ -120,11 +123,16 @@ pub fn order(catalog: &Catalog, stored: &[StoredRule]) -> Vec<EvalRule> {
 /// The full pipeline from stored rules to rules ready for `can`.
 pub fn prepare(catalog: &Catalog, stored: &[StoredRule], identity: &Identity) -> Result<Vec<EvalRule>, EvalError> {
     let mut rules = order(catalog, stored);
-    let needs_templating = rules.iter().any(|rule| rule.conditions.as_ref().is_some_and(|it| Value::Object(it.clone()).to_string().contains("{{")));
+    let needs_templating = rules
+        .iter()
+        .any(|rule| rule.conditions.as_ref().is_some_and(|it| Value::Object(it.clone()).to_string().contains("{{")));
     if needs_templating {
-        let text = Value::Array(rules.iter().map(|rule| Value::Object(rule.conditions.clone().unwrap_or_default())).collect()).to_string();
+        let text =
+            Value::Array(rules.iter().map(|rule| Value::Object(rule.conditions.clone().unwrap_or_default())).collect())
+                .to_string();
         let rendered = render(&text, identity)?;
-        let parsed: Value = serde_json::from_str(&rendered).map_err(|error| EvalError::TemplateJson(error.to_string()))?;
+        let parsed: Value =
+            serde_json::from_str(&rendered).map_err(|error| EvalError::TemplateJson(error.to_string()))?;
         let Value::Array(items) = parsed else { return Err(EvalError::TemplateJson("not a list".into())) };
         for (rule, conditions) in rules.iter_mut().zip(items) {
             if rule.conditions.is_some() {
@@ -136,7 +144,12 @@ pub fn prepare(catalog: &Catalog, stored: &[StoredRule], identity: &Identity) ->
 }
 
 /// CASL's `can(action, subject)` (no object: a type-level check) or `can(action, subject(type, object))`.
-pub fn can(rules: &[EvalRule], action: &str, subject: &str, object: Option<&Map<String, Value>>) -> Result<Decision, EvalError> {
+pub fn can(
+    rules: &[EvalRule],
+    action: &str,
+    subject: &str,
+    object: Option<&Map<String, Value>>,
+) -> Result<Decision, EvalError> {
     for (index, rule) in rules.iter().enumerate().rev() {
         if rule.subject != subject || !rule.actions.iter().any(|it| it == action) {
             continue;
@@ -290,7 +303,8 @@ fn expression(inner: &str, identity: &Identity) -> Result<Value, EvalError> {
     }
     if name == "stripPrefix" {
         let text = tokens.get(1).map(|it| token_value(it, identity)).unwrap_or(Value::Null);
-        let prefix = tokens.get(2).map(|it| to_display(&token_value(it, identity))).unwrap_or_else(|| "undefined".into());
+        let prefix =
+            tokens.get(2).map(|it| to_display(&token_value(it, identity))).unwrap_or_else(|| "undefined".into());
         let text = if truthy(&text) { to_display(&text) } else { String::new() };
         return Ok(Value::String(text.strip_prefix(prefix.as_str()).unwrap_or(&text).to_string()));
     }
@@ -323,7 +337,10 @@ fn tokenize(inner: &str) -> Result<Vec<Token>, EvalError> {
             continue;
         }
         if c == '\'' || c == '"' {
-            let end = chars[i + 1..].iter().position(|it| *it == c).ok_or_else(|| EvalError::Template("an unterminated string".into()))?;
+            let end = chars[i + 1..]
+                .iter()
+                .position(|it| *it == c)
+                .ok_or_else(|| EvalError::Template("an unterminated string".into()))?;
             tokens.push(Token::Literal(Value::String(chars[i + 1..i + 1 + end].iter().collect())));
             i += end + 2;
             continue;

@@ -37,7 +37,8 @@ impl Glob {
     /// Whether `value` matches (picomatch `isMatch(value, pattern, { strictSlashes: false })`).
     pub fn is_match(&self, value: &str) -> bool {
         let chars: Vec<char> = value.chars().collect();
-        let trimmed = if chars.len() > 1 && chars.last() == Some(&'/') { &chars[..chars.len() - 1] } else { &chars[..] };
+        let trimmed =
+            if chars.len() > 1 && chars.last() == Some(&'/') { &chars[..chars.len() - 1] } else { &chars[..] };
         self.alternatives.iter().any(|tokens| {
             matches(tokens, &chars, 0, 0) || (trimmed.len() != chars.len() && matches(tokens, trimmed, 0, 0))
         })
@@ -196,8 +197,7 @@ fn tokenize(pattern: &[char]) -> Vec<Token> {
                 while end < pattern.len() && pattern[end] == '*' {
                     end += 1;
                 }
-                let whole_segment =
-                    (i == 0 || pattern[i - 1] == '/') && (end == pattern.len() || pattern[end] == '/');
+                let whole_segment = (i == 0 || pattern[i - 1] == '/') && (end == pattern.len() || pattern[end] == '/');
                 if end - i >= 2 && whole_segment {
                     tokens.push(Token::Globstar);
                 } else {

@@ -365,11 +365,17 @@ impl Lang {
     }
 
     pub fn union(&self, other: &Lang) -> Lang {
-        Lang { state: or([self.state.clone(), other.state.clone()]), sets: self.sets.union(&other.sets).cloned().collect() }
+        Lang {
+            state: or([self.state.clone(), other.state.clone()]),
+            sets: self.sets.union(&other.sets).cloned().collect(),
+        }
     }
 
     pub fn intersect(&self, other: &Lang) -> Lang {
-        Lang { state: and([self.state.clone(), other.state.clone()]), sets: self.sets.union(&other.sets).cloned().collect() }
+        Lang {
+            state: and([self.state.clone(), other.state.clone()]),
+            sets: self.sets.union(&other.sets).cloned().collect(),
+        }
     }
 
     pub fn complement(&self) -> Lang {
@@ -541,7 +547,11 @@ impl Parser {
             String::from_utf16(&parser.chars[start..parser.at]).ok()?.parse().ok()
         };
         let min = number(self)?;
-        let max = if self.eat(',') { if self.peek() == Some(unit('}')) { None } else { Some(number(self)?) } } else { Some(min) };
+        let max = if self.eat(',') {
+            if self.peek() == Some(unit('}')) { None } else { Some(number(self)?) }
+        } else {
+            Some(min)
+        };
         if !self.eat('}') {
             return None;
         }
@@ -594,7 +604,12 @@ impl Parser {
         let Some(c) = self.peek() else { return Err(self.error("`\\` at the end")) };
         self.at += 1;
         let digit = CharSet::from_ranges(vec![(unit('0'), unit('9'))]);
-        let word = CharSet::from_ranges(vec![(unit('0'), unit('9')), (unit('A'), unit('Z')), (unit('_'), unit('_')), (unit('a'), unit('z'))]);
+        let word = CharSet::from_ranges(vec![
+            (unit('0'), unit('9')),
+            (unit('A'), unit('Z')),
+            (unit('_'), unit('_')),
+            (unit('a'), unit('z')),
+        ]);
         let space = CharSet::from_ranges(vec![
             (0x09, 0x0d),
             (0x20, 0x20),
@@ -683,7 +698,15 @@ mod tests {
     #[test]
     fn matches_like_javascript() {
         let globstar = lang(r"^(?:\/app(?:\/(?!\.)(?:(?:(?!(?:^|\/)\.).)*?)|$))$");
-        for (text, expected) in [("/app", true), ("/app/x", true), ("/app/x/y", true), ("/app/.env", false), ("/app/x/.git", false), ("/apple", false), ("/app/", true)] {
+        for (text, expected) in [
+            ("/app", true),
+            ("/app/x", true),
+            ("/app/x/y", true),
+            ("/app/.env", false),
+            ("/app/x/.git", false),
+            ("/apple", false),
+            ("/app/", true),
+        ] {
             assert_eq!(globstar.contains(text), expected, "{text}");
         }
         let star = lang(r"^(?:(?!\.)(?=.)[^/]*?\/?)$");

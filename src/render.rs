@@ -2,7 +2,9 @@
 //!
 //! The library renders into strings or caller-provided writers; it never prints itself.
 
-use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel, LabelStyle, Severity as CsSeverity};
+use codespan_reporting::diagnostic::{
+    Diagnostic as CsDiagnostic, Label as CsLabel, LabelStyle, Severity as CsSeverity,
+};
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, Config, WriteStyle};
 use serde_json::{Value, json};
@@ -69,9 +71,11 @@ fn to_codespan(db: &SourceDb, diagnostic: &Diagnostic) -> CsDiagnostic<FileId> {
         CsLabel::new(LabelStyle::Primary, diagnostic.primary.file, clamp(db, &diagnostic.primary))
             .with_message(&diagnostic.primary.message),
     ];
-    labels.extend(diagnostic.secondary.iter().map(|label| {
-        CsLabel::new(LabelStyle::Secondary, label.file, clamp(db, label)).with_message(&label.message)
-    }));
+    labels.extend(
+        diagnostic.secondary.iter().map(|label| {
+            CsLabel::new(LabelStyle::Secondary, label.file, clamp(db, label)).with_message(&label.message)
+        }),
+    );
     let mut notes: Vec<String> = diagnostic.notes.iter().map(|note| format!("note: {note}")).collect();
     if let Some(help) = &diagnostic.help {
         notes.push(format!("help: {help}"));
@@ -100,7 +104,11 @@ pub fn human_string(db: &SourceDb, diagnostic: &Diagnostic) -> String {
 }
 
 /// Renders one diagnostic to a writer that may add colour.
-pub fn human_styled<W: WriteStyle + ?Sized>(db: &SourceDb, diagnostic: &Diagnostic, writer: &mut W) -> std::io::Result<()> {
+pub fn human_styled<W: WriteStyle + ?Sized>(
+    db: &SourceDb,
+    diagnostic: &Diagnostic,
+    writer: &mut W,
+) -> std::io::Result<()> {
     term::emit_to_write_style(writer, &config(), db, &to_codespan(db, diagnostic)).map_err(std::io::Error::other)
 }
 

@@ -31,11 +31,14 @@ pub fn policy_schema(catalog: &Catalog) -> Value {
         "description": "An `ms` duration as Infisical parses it: `30m`, `4h`, `2 days`, `1w`, `1y`; a bare number is milliseconds",
         "type": ["string", "number"]
     }));
-    definitions.insert("permissions".into(), json!({
-        "description": "Permission rules, in Infisical's API shape",
-        "type": "array",
-        "items": { "$ref": "#/definitions/permission" }
-    }));
+    definitions.insert(
+        "permissions".into(),
+        json!({
+            "description": "Permission rules, in Infisical's API shape",
+            "type": "array",
+            "items": { "$ref": "#/definitions/permission" }
+        }),
+    );
     definitions.insert("permission".into(), permission(catalog));
     for subject in catalog.subjects() {
         definitions.insert(format!("rule:{}", subject.name), rule(subject));
@@ -72,7 +75,8 @@ fn object(description: &str, keys: &[&str], typed: Value, required: &[&str]) -> 
     let typed = typed.as_object().cloned().unwrap_or_default();
     let mut properties = Map::new();
     for key in keys {
-        let schema = typed.get(*key).cloned().unwrap_or_else(|| json!({ "description": "Returned by the API; ignored" }));
+        let schema =
+            typed.get(*key).cloned().unwrap_or_else(|| json!({ "description": "Returned by the API; ignored" }));
         properties.insert((*key).to_string(), schema);
     }
     json!({
@@ -126,7 +130,12 @@ fn temporary() -> Map<String, Value> {
     let typed = typed.as_object().cloned().unwrap_or_default();
     TEMPORARY_KEYS
         .iter()
-        .map(|key| ((*key).to_string(), typed.get(*key).cloned().unwrap_or_else(|| json!({ "description": "Returned by the API; ignored" }))))
+        .map(|key| {
+            (
+                (*key).to_string(),
+                typed.get(*key).cloned().unwrap_or_else(|| json!({ "description": "Returned by the API; ignored" })),
+            )
+        })
         .collect()
 }
 
@@ -167,7 +176,8 @@ fn member(name_key: &str, keys: &[&str]) -> Value {
         "privileges": { "type": "array", "items": { "$ref": "#/definitions/privilege" } }
     });
     typed[name_key] = json!({ "type": "string" });
-    let description = if name_key == "email" { "A user member of the project" } else { "A machine identity member of the project" };
+    let description =
+        if name_key == "email" { "A user member of the project" } else { "A machine identity member of the project" };
     object(description, keys, typed, &[name_key, "roles"])
 }
 
@@ -202,7 +212,8 @@ fn policy_common() -> Value {
 fn access_policy() -> Value {
     let mut typed = policy_common();
     typed["maxTimePeriod"] = json!({ "description": "`permanent` or a duration", "$ref": "#/definitions/duration" });
-    typed["requestExpirationTime"] = json!({ "description": "`never` or a duration of 1m to 1y", "$ref": "#/definitions/duration" });
+    typed["requestExpirationTime"] =
+        json!({ "description": "`never` or a duration of 1m to 1y", "$ref": "#/definitions/duration" });
     typed["steps"] = json!({
         "type": "array",
         "items": object("One approval step", STEP_KEYS, json!({
@@ -308,7 +319,11 @@ fn condition(key: &ConditionKey) -> Value {
     if !key.plain {
         return object;
     }
-    let plain = if key.kind == ConditionKind::Path { json!({ "type": "string", "pattern": "^/" }) } else { json!({ "type": "string" }) };
+    let plain = if key.kind == ConditionKind::Path {
+        json!({ "type": "string", "pattern": "^/" })
+    } else {
+        json!({ "type": "string" })
+    };
     json!({ "anyOf": [plain, object] })
 }
 

@@ -120,10 +120,23 @@ pub fn analyze_sources(files: Vec<(PathBuf, Vec<u8>)>, catalog: &Catalog) -> Ana
     let mut project = Project::default();
     for (parse, (part, found)) in parses.iter().zip(lowered) {
         diagnostics.extend(parse.diagnostics.iter().cloned());
-        diagnostics.extend(found);
+        // Unsupported syntax is read as null; its wrong type is a consequence, not a second problem.
+        let unsupported: Vec<Span> = parse
+            .diagnostics
+            .iter()
+            .filter(|it| it.code == Code::UnsupportedSyntax)
+            .map(|it| it.primary.span)
+            .collect();
+        diagnostics.extend(found.into_iter().filter(|it| {
+            it.code != Code::WrongType
+                || !unsupported
+                    .iter()
+                    .any(|span| it.primary.span.start <= span.start && span.end <= it.primary.span.end)
+        }));
         project.extend(part);
     }
-    let any_syntax_error = parses.iter().any(|parse| parse.root.is_none() && parse.diagnostics.iter().any(Diagnostic::is_error));
+    let any_syntax_error =
+        parses.iter().any(|parse| parse.root.is_none() && parse.diagnostics.iter().any(Diagnostic::is_error));
     // A missing declaration is only reported when every file could be read: it may be in the broken one.
     let anchor = if any_syntax_error { None } else { ids.first().map(|(id, _)| *id) };
     check::project::check_project(catalog, &project, anchor, &mut diagnostics);
@@ -138,9 +151,14 @@ fn decode(bytes: Vec<u8>) -> (String, Option<LateDiagnostic>) {
     if bytes.len() > MAX_FILE_BYTES {
         let size = bytes.len();
         let problem: LateDiagnostic = Box::new(move |id| {
-            Diagnostic::new(Code::FileTooLarge, format!("the file is {} MiB; permc reads at most {} MiB", size >> 20, MAX_FILE_BYTES >> 20), id, Span::new(0, 0))
-                .label("not read")
-                .help("split the policies over several files")
+            Diagnostic::new(
+                Code::FileTooLarge,
+                format!("the file is {} MiB; permc reads at most {} MiB", size >> 20, MAX_FILE_BYTES >> 20),
+                id,
+                Span::new(0, 0),
+            )
+            .label("not read")
+            .help("split the policies over several files")
         });
         return (String::new(), Some(problem));
     }
@@ -150,9 +168,14 @@ fn decode(bytes: Vec<u8>) -> (String, Option<LateDiagnostic>) {
             let at = error.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
             let problem: LateDiagnostic = Box::new(move |id| {
-                Diagnostic::new(Code::InvalidUtf8, format!("the file is not valid UTF-8 (first invalid byte at offset {at})"), id, Span::from_range(at..at + 1))
-                    .label("invalid UTF-8 here")
-                    .help("save the file as UTF-8; nothing in it was checked")
+                Diagnostic::new(
+                    Code::InvalidUtf8,
+                    format!("the file is not valid UTF-8 (first invalid byte at offset {at})"),
+                    id,
+                    Span::from_range(at..at + 1),
+                )
+                .label("invalid UTF-8 here")
+                .help("save the file as UTF-8; nothing in it was checked")
             });
             (text, Some(problem))
         }

@@ -48,7 +48,10 @@ fn every_code_has_a_fixture() {
         .filter(|code| !untestable_in_files.contains(code))
         .filter(|code| {
             let dir = root.join(code.name());
-            !dir.is_dir() || !std::fs::read_dir(&dir).unwrap().any(|it| it.unwrap().file_name().to_string_lossy().starts_with("invalid"))
+            !dir.is_dir()
+                || !std::fs::read_dir(&dir)
+                    .unwrap()
+                    .any(|it| it.unwrap().file_name().to_string_lossy().starts_with("invalid"))
         })
         .map(|code| code.name())
         .collect();

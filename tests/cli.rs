@@ -31,6 +31,11 @@ fn the_broken_example_fails_with_every_diagnostic_rendered() {
     insta::with_settings!({ snapshot_path => "../snapshots/cli", prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("broken_human", stdout(&output));
     });
+    // The example in README.md is real output.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```\nerror[").expect("README shows a diagnostic") + 4;
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    assert!(stdout(&output).contains(shown), "README.md shows output permc does not print:\n{shown}");
 }
 
 #[test]
@@ -88,11 +93,15 @@ fn batch_mode_answers_one_line_per_input_line() {
         .spawn()
         .unwrap();
     let input = concat!(
-        r#"{"id": "ok", "rules": [{"subject": "secrets", "action": ["readValue"], "conditions": {"environment": "prod"}}]}"#, "\n",
-        r#"{"id": 7, "rules": [{"subject": "role", "action": "delete", "inverted": true}], "note": "ignored"}"#, "\n",
-        r#"{"id": "bad-subject", "rules": [{"subject": "project", "action": "edit"}]}"#, "\n",
+        r#"{"id": "ok", "rules": [{"subject": "secrets", "action": ["readValue"], "conditions": {"environment": "prod"}}]}"#,
+        "\n",
+        r#"{"id": 7, "rules": [{"subject": "role", "action": "delete", "inverted": true}], "note": "ignored"}"#,
+        "\n",
+        r#"{"id": "bad-subject", "rules": [{"subject": "project", "action": "edit"}]}"#,
+        "\n",
         "not json\n",
-        r#"{"id": "no-rules"}"#, "\n",
+        r#"{"id": "no-rules"}"#,
+        "\n",
     );
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
@@ -105,7 +114,10 @@ fn batch_mode_answers_one_line_per_input_line() {
     assert_eq!(lines[2]["codes"], serde_json::json!(["PC1010"]));
     assert_eq!(lines[3]["ok"], false);
     assert!(lines[3]["error"].as_str().unwrap().starts_with("not JSON"));
-    assert_eq!(lines[4], serde_json::json!({"id": "no-rules", "ok": false, "codes": [], "error": "the line has no `rules` field"}));
+    assert_eq!(
+        lines[4],
+        serde_json::json!({"id": "no-rules", "ok": false, "codes": [], "error": "the line has no `rules` field"})
+    );
 }
 
 #[test]
@@ -122,7 +134,7 @@ fn invalid_utf8_is_reported_with_the_file_and_offset() {
     assert_eq!(diagnostics.len(), 1, "{report}");
     assert_eq!(diagnostics[0]["code"], "PC0002");
     assert!(diagnostics[0]["file"].as_str().unwrap().ends_with("roles.yaml"));
-    assert_eq!(diagnostics[0]["labels"][0]["start"], 19);
+    assert_eq!(diagnostics[0]["labels"][0]["start"], 20);
     assert_eq!(diagnostics[0]["line"], 2);
 }
 
@@ -136,21 +148,31 @@ fn can_batch_answers_like_infisical() {
         .unwrap();
     let input = concat!(
         // A deny on readValue also denies the legacy `read` (Infisical's forbid expansion).
-        r#"{"id": "deny", "rules": [{"subject": "secrets", "action": "read"}, {"subject": "secrets", "action": "readValue", "inverted": true}], "subject": "secrets", "action": "read", "object": {"environment": "prod", "secretPath": "/"}}"#, "\n",
+        r#"{"id": "deny", "rules": [{"subject": "secrets", "action": "read"}, {"subject": "secrets", "action": "readValue", "inverted": true}], "subject": "secrets", "action": "read", "object": {"environment": "prod", "secretPath": "/"}}"#,
+        "\n",
         // Stripped `inverted` on `role` turns the deny into an allow.
-        r#"{"id": "stripped", "rules": [{"subject": "role", "action": "delete", "inverted": true}], "subject": "role", "action": "delete"}"#, "\n",
-        r#"{"id": "legacy", "rules": [{"subject": "secrets", "action": "read"}], "subject": "secrets", "action": "readValue", "object": {"environment": "dev", "secretPath": "/a"}}"#, "\n",
-        r#"{"id": "throws", "rules": [{"subject": "secrets", "action": "read", "conditions": {"secretName": {"$glob": "A*"}}}], "subject": "secrets", "action": "read", "object": {"environment": "dev", "secretPath": "/a"}}"#, "\n",
-        r#"{"id": "template", "rules": [{"subject": "secrets", "action": "read", "conditions": {"secretPath": "/users/{{identity.username}}"}}], "subject": "secrets", "action": "read", "object": {"environment": "dev", "secretPath": "/users/bob"}, "identity": {"id": "1", "username": "bob"}}"#, "\n",
-        r#"{"id": "rejected", "rules": [{"subject": "secrets", "action": "fly"}], "subject": "secrets", "action": "read"}"#, "\n",
+        r#"{"id": "stripped", "rules": [{"subject": "role", "action": "delete", "inverted": true}], "subject": "role", "action": "delete"}"#,
+        "\n",
+        r#"{"id": "legacy", "rules": [{"subject": "secrets", "action": "read"}], "subject": "secrets", "action": "readValue", "object": {"environment": "dev", "secretPath": "/a"}}"#,
+        "\n",
+        r#"{"id": "throws", "rules": [{"subject": "secrets", "action": "read", "conditions": {"secretName": {"$glob": "A*"}}}], "subject": "secrets", "action": "read", "object": {"environment": "dev", "secretPath": "/a"}}"#,
+        "\n",
+        r#"{"id": "template", "rules": [{"subject": "secrets", "action": "read", "conditions": {"secretPath": "/users/{{identity.username}}"}}], "subject": "secrets", "action": "read", "object": {"environment": "dev", "secretPath": "/users/bob"}, "identity": {"id": "1", "username": "bob"}}"#,
+        "\n",
+        r#"{"id": "rejected", "rules": [{"subject": "secrets", "action": "fly"}], "subject": "secrets", "action": "read"}"#,
+        "\n",
     );
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
-    let lines: Vec<serde_json::Value> = stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let lines: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(lines[0], serde_json::json!({ "id": "deny", "allowed": false }));
     assert_eq!(lines[1], serde_json::json!({ "id": "stripped", "allowed": true }));
-    assert_eq!(lines[2], serde_json::json!({ "id": "legacy", "allowed": false, "allowedWithLegacyReadFallback": true }));
+    assert_eq!(
+        lines[2],
+        serde_json::json!({ "id": "legacy", "allowed": false, "allowedWithLegacyReadFallback": true })
+    );
     assert_eq!(lines[3]["error"], "glob_input_not_string");
     assert_eq!(lines[4], serde_json::json!({ "id": "template", "allowed": true }));
     assert_eq!(lines[5]["error"], "rejected");

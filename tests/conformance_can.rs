@@ -54,12 +54,20 @@ fn evaluation_agrees_with_every_vector() {
     }
     assert_eq!(total, 6000, "can.jsonl should hold 6,000 cases");
     if !failures.is_empty() {
-        let table: Vec<String> = tally.iter().map(|(category, (cases, failed))| format!("{category:<26} {cases:>5} cases {failed:>5} failed")).collect();
+        let table: Vec<String> = tally
+            .iter()
+            .map(|(category, (cases, failed))| format!("{category:<26} {cases:>5} cases {failed:>5} failed"))
+            .collect();
         panic!(
             "{} of {total} vectors disagree\n{}\n\nfirst failures:\n{}",
             failures.len(),
             table.join("\n"),
-            failures.iter().take(std::env::var("CONFORMANCE_SHOW").ok().and_then(|it| it.parse().ok()).unwrap_or(20)).cloned().collect::<Vec<_>>().join("\n\n")
+            failures
+                .iter()
+                .take(std::env::var("CONFORMANCE_SHOW").ok().and_then(|it| it.parse().ok()).unwrap_or(20))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n\n")
         );
     }
 }

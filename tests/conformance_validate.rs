@@ -71,13 +71,17 @@ fn validation_agrees_with_every_vector() {
             if outcome.stored.is_some() {
                 problem = Some("rejected by Infisical, but permc would store it".to_string());
             } else if expect["kind"] == "bad_request" && !combination {
-                problem = Some("Infisical's combination check rejects it; permc reports no combination error".to_string());
+                problem =
+                    Some("Infisical's combination check rejects it; permc reports no combination error".to_string());
             } else if expect["kind"] == "zod" && !schema {
                 problem = Some("Infisical's schema rejects it; permc reports no schema error".to_string());
             }
         } else {
             let parsed = &expect["parsed"];
-            let stored = outcome.stored.as_ref().map(|rules| Value::Array(rules.iter().map(|rule| rule.to_json(catalog)).collect()));
+            let stored = outcome
+                .stored
+                .as_ref()
+                .map(|rules| Value::Array(rules.iter().map(|rule| rule.to_json(catalog)).collect()));
             let changed = normalized_input(rules) != *parsed;
             let blocking: Vec<&Code> = errors.iter().filter(|code| **code != Code::InvalidTemplate).collect();
             match stored {
@@ -88,7 +92,9 @@ fn validation_agrees_with_every_vector() {
                 Some(_) if changed && blocking.is_empty() => {
                     problem = Some("Infisical changes the rules on the way in; permc reports nothing".to_string())
                 }
-                Some(_) if changed && !outcome.stripped => problem = Some("changed on the way in, but not marked stripped".to_string()),
+                Some(_) if changed && !outcome.stripped => {
+                    problem = Some("changed on the way in, but not marked stripped".to_string())
+                }
                 Some(_) if !changed && !blocking.is_empty() => {
                     problem = Some(format!("accepted unchanged by Infisical, but permc reports {blocking:?}"))
                 }
@@ -100,13 +106,18 @@ fn validation_agrees_with_every_vector() {
         total += 1;
         if let Some(problem) = problem {
             entry.failed += 1;
-            failures.push(format!("{id}: {problem}\n  rules: {rules}\n  expect: {expect}\n  diagnostics: {:?}", diagnostics.iter().map(|it| (it.code.id(), &it.message)).collect::<Vec<_>>()));
+            failures.push(format!(
+                "{id}: {problem}\n  rules: {rules}\n  expect: {expect}\n  diagnostics: {:?}",
+                diagnostics.iter().map(|it| (it.code.id(), &it.message)).collect::<Vec<_>>()
+            ));
         }
     }
     assert_eq!(total, 3000, "validate.jsonl should hold 3,000 cases");
     if !failures.is_empty() {
-        let table: Vec<String> =
-            tally.iter().map(|(category, it)| format!("{category:<28} {:>5} cases {:>5} failed", it.cases, it.failed)).collect();
+        let table: Vec<String> = tally
+            .iter()
+            .map(|(category, it)| format!("{category:<28} {:>5} cases {:>5} failed", it.cases, it.failed))
+            .collect();
         panic!(
             "{} of {total} vectors disagree\n{}\n\nfirst failures:\n{}",
             failures.len(),

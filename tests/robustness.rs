@@ -61,7 +61,11 @@ fn mutated_files_do_not_panic() {
                     break;
                 }
                 let at = (rng.next() % bytes.len() as u64) as usize;
-                let byte = if rng.next() % 2 == 0 { specials[(rng.next() % specials.len() as u64) as usize] } else { rng.next() as u8 };
+                let byte = if rng.next() % 2 == 0 {
+                    specials[(rng.next() % specials.len() as u64) as usize]
+                } else {
+                    rng.next() as u8
+                };
                 match rng.next() % 3 {
                     0 => bytes[at] = byte,
                     1 => bytes.insert(at, byte),

@@ -11,8 +11,5 @@ fn committed_schema_matches_the_catalog() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_PATH);
     let expected = serde_json::to_string_pretty(&policy_schema(Catalog::builtin())).unwrap() + "\n";
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == expected,
-        "{SCHEMA_PATH} is stale; regenerate it with `cargo run -- schema > {SCHEMA_PATH}`"
-    );
+    assert!(committed == expected, "{SCHEMA_PATH} is stale; regenerate it with `cargo run -- schema > {SCHEMA_PATH}`");
 }

@@ -16,7 +16,12 @@ const ROLE_SLUG_MAX: usize = 64;
 const PRIVILEGE_SLUG_MAX: usize = 60;
 
 /// Runs every project-level check. `first_file` anchors the report of a missing project declaration.
-pub fn check_project(catalog: &Catalog, project: &Project, first_file: Option<FileId>, diagnostics: &mut Vec<Diagnostic>) {
+pub fn check_project(
+    catalog: &Catalog,
+    project: &Project,
+    first_file: Option<FileId>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     check_declaration(catalog, project, first_file, diagnostics);
     check_roles(catalog, project, diagnostics);
     check_members(catalog, project, diagnostics);
@@ -27,7 +32,12 @@ pub fn check_project(catalog: &Catalog, project: &Project, first_file: Option<Fi
     }
 }
 
-fn check_declaration(catalog: &Catalog, project: &Project, first_file: Option<FileId>, diagnostics: &mut Vec<Diagnostic>) {
+fn check_declaration(
+    catalog: &Catalog,
+    project: &Project,
+    first_file: Option<FileId>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let Some(first) = project.declarations.first() else {
         if let Some(file) = first_file {
             diagnostics.push(
@@ -40,26 +50,44 @@ fn check_declaration(catalog: &Catalog, project: &Project, first_file: Option<Fi
     };
     for extra in &project.declarations[1..] {
         diagnostics.push(
-            Diagnostic::new(Code::ProjectDeclaration, "the project is declared more than once", extra.file, Span::new(extra.span.start, extra.span.start))
-                .label("declared again here")
-                .secondary(first.file, Span::new(first.span.start, first.span.start), "first declared here")
-                .help("a policy repository describes one project; keep one declaration"),
+            Diagnostic::new(
+                Code::ProjectDeclaration,
+                "the project is declared more than once",
+                extra.file,
+                Span::new(extra.span.start, extra.span.start),
+            )
+            .label("declared again here")
+            .secondary(first.file, Span::new(first.span.start, first.span.start), "first declared here")
+            .help("a policy repository describes one project; keep one declaration"),
         );
     }
     if first.slug.is_none() && first.id.is_none() {
         diagnostics.push(
-            Diagnostic::new(Code::ProjectDeclaration, "the project declaration names no project", first.file, Span::new(first.span.start, first.span.start))
-                .label("no `slug` or `id`")
-                .help("give the Infisical project's `slug` or `id`, so that plan and apply know where to go"),
+            Diagnostic::new(
+                Code::ProjectDeclaration,
+                "the project declaration names no project",
+                first.file,
+                Span::new(first.span.start, first.span.start),
+            )
+            .label("no `slug` or `id`")
+            .help("give the Infisical project's `slug` or `id`, so that plan and apply know where to go"),
         );
     }
     if let Some(version) = &first.catalog
         && version.value != catalog.version()
     {
         diagnostics.push(
-            Diagnostic::new(Code::ProjectDeclaration, format!("unknown catalog version `{}`", version.value), version.file, version.span)
-                .label("not the catalog in use")
-                .help(format!("this permc checks against catalog `{}`; pass another catalog with `--catalog FILE`", catalog.version())),
+            Diagnostic::new(
+                Code::ProjectDeclaration,
+                format!("unknown catalog version `{}`", version.value),
+                version.file,
+                version.span,
+            )
+            .label("not the catalog in use")
+            .help(format!(
+                "this permc checks against catalog `{}`; pass another catalog with `--catalog FILE`",
+                catalog.version()
+            )),
         );
     }
     if let Some(environments) = &first.environments {
@@ -67,8 +95,13 @@ fn check_declaration(catalog: &Catalog, project: &Project, first_file: Option<Fi
         for environment in environments {
             if let Some(problem) = slug_problem(&environment.value, 64) {
                 diagnostics.push(
-                    Diagnostic::new(Code::InvalidSlug, format!("`{}` is not a valid environment slug", environment.value), environment.file, environment.span)
-                        .label(problem),
+                    Diagnostic::new(
+                        Code::InvalidSlug,
+                        format!("`{}` is not a valid environment slug", environment.value),
+                        environment.file,
+                        environment.span,
+                    )
+                    .label(problem),
                 );
             }
         }
@@ -80,15 +113,24 @@ fn check_declaration(catalog: &Catalog, project: &Project, first_file: Option<Fi
 }
 
 /// Reports every value that repeats an earlier one.
-fn report_duplicates<'a>(values: impl Iterator<Item = &'a Spanned<String>>, what: &str, diagnostics: &mut Vec<Diagnostic>) {
+fn report_duplicates<'a>(
+    values: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
     for value in values {
         if let Some(first) = seen.get(value.value.as_str()) {
             diagnostics.push(
-                Diagnostic::new(Code::DuplicateName, format!("{what} `{}` is declared twice", value.value), value.file, value.span)
-                    .label("declared again here")
-                    .secondary(first.file, first.span, "first declared here")
-                    .help(format!("each {what} must be unique; merge the two or rename one")),
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("{what} `{}` is declared twice", value.value),
+                    value.file,
+                    value.span,
+                )
+                .label("declared again here")
+                .secondary(first.file, first.span, "first declared here")
+                .help(format!("each {what} must be unique; merge the two or rename one")),
             );
         } else {
             seen.insert(&value.value, value);
@@ -100,10 +142,14 @@ fn check_slug(value: &Spanned<String>, max: usize, what: &str, diagnostics: &mut
     let Some(problem) = slug_problem(&value.value, max) else {
         return;
     };
-    let mut diagnostic =
-        Diagnostic::new(Code::InvalidSlug, format!("`{}` is not a valid {what} slug", value.value), value.file, value.span)
-            .label(problem)
-            .help(format!("{what} slugs are 1-{max} lowercase letters, digits and single hyphens"));
+    let mut diagnostic = Diagnostic::new(
+        Code::InvalidSlug,
+        format!("`{}` is not a valid {what} slug", value.value),
+        value.file,
+        value.span,
+    )
+    .label(problem)
+    .help(format!("{what} slugs are 1-{max} lowercase letters, digits and single hyphens"));
     let suggestion = slugify(&value.value);
     if !suggestion.is_empty() && suggestion.len() <= max {
         diagnostic = diagnostic.help(format!(
@@ -153,7 +199,12 @@ fn check_members(catalog: &Catalog, project: &Project, diagnostics: &mut Vec<Dia
     }
 }
 
-fn check_member(member: &Member, defined: &std::collections::HashSet<&str>, known: &[&str], diagnostics: &mut Vec<Diagnostic>) {
+fn check_member(
+    member: &Member,
+    defined: &std::collections::HashSet<&str>,
+    known: &[&str],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for assignment in &member.roles {
         let role = &assignment.role;
         if defined.contains(role.value.as_str()) {
@@ -186,10 +237,15 @@ fn check_member(member: &Member, defined: &std::collections::HashSet<&str>, know
         if let Some(first) = seen_roles.insert(&assignment.role.value, &assignment.role) {
             let role = &assignment.role;
             diagnostics.push(
-                Diagnostic::new(Code::DuplicateName, format!("role `{}` is assigned twice", role.value), role.file, role.span)
-                    .label("assigned again here")
-                    .secondary(first.file, first.span, "first assigned here")
-                    .help("Infisical keeps one assignment per role; merge them"),
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("role `{}` is assigned twice", role.value),
+                    role.file,
+                    role.span,
+                )
+                .label("assigned again here")
+                .secondary(first.file, first.span, "first assigned here")
+                .help("Infisical keeps one assignment per role; merge them"),
             );
         }
     }
@@ -221,21 +277,36 @@ fn check_policies(project: &Project, diagnostics: &mut Vec<Diagnostic>) {
             );
         } else if !path.value.starts_with('/') {
             diagnostics.push(
-                Diagnostic::new(Code::SecretPathSlash, format!("secret path `{}` does not start with `/`", path.value), path.file, path.span)
-                    .label("paths start at the environment root")
-                    .help("Infisical's secret paths always start with `/`, so this policy would protect nothing")
-                    .fix("add the leading `/`", Applicability::Safe, path.span, format!("\"/{}\"", path.value)),
+                Diagnostic::new(
+                    Code::SecretPathSlash,
+                    format!("secret path `{}` does not start with `/`", path.value),
+                    path.file,
+                    path.span,
+                )
+                .label("paths start at the environment root")
+                .help("Infisical's secret paths always start with `/`, so this policy would protect nothing")
+                .fix(
+                    "add the leading `/`",
+                    Applicability::Safe,
+                    path.span,
+                    format!("\"/{}\"", path.value),
+                ),
             );
         }
     }
 }
 
 fn unknown_environment(value: &Spanned<String>, known: &[&str], diagnostics: &mut Vec<Diagnostic>) {
-    if known.contains(&value.value.as_str()) {
+    // A value with surrounding whitespace is reported (and trimmed) by the rule check.
+    if known.contains(&value.value.as_str()) || known.contains(&value.value.trim()) {
         return;
     }
-    let mut diagnostic =
-        Diagnostic::new(Code::UnknownEnvironment, format!("unknown environment `{}`", value.value), value.file, value.span);
+    let mut diagnostic = Diagnostic::new(
+        Code::UnknownEnvironment,
+        format!("unknown environment `{}`", value.value),
+        value.file,
+        value.span,
+    );
     diagnostic = match catalog::suggest(&value.value, known.iter().copied()) {
         Some(suggestion) => diagnostic.label(format!("did you mean `{suggestion}`?")),
         None => diagnostic.label("not declared by the project"),

@@ -72,7 +72,12 @@ pub struct RulesOutcome {
 }
 
 /// Checks a `permissions` value. Diagnostics go to `diagnostics`.
-pub fn check_permissions(catalog: &Catalog, file: FileId, permissions: &Node, diagnostics: &mut Vec<Diagnostic>) -> RulesOutcome {
+pub fn check_permissions(
+    catalog: &Catalog,
+    file: FileId,
+    permissions: &Node,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> RulesOutcome {
     let mut checker = Checker { catalog, file, diagnostics, rejected: false, stripped: false };
     let stored = checker.list(permissions);
     RulesOutcome { stored: if checker.rejected { None } else { stored }, stripped: checker.stripped }
@@ -97,12 +102,10 @@ fn list_of(items: &[String]) -> String {
     items.iter().map(|it| format!("`{it}`")).collect::<Vec<_>>().join(", ")
 }
 
-
 /// The actions of a rule with the span of each.
 struct Actions {
     names: Vec<String>,
     spans: Vec<Span>,
-    span: Span,
 }
 
 /// A kept condition value with the node it came from.
@@ -151,7 +154,11 @@ impl<'a> Checker<'a> {
     fn rule(&mut self, node: &Node) -> Option<StoredRule> {
         let Some(entries) = node.as_map() else {
             let diagnostic = self
-                .diagnostic(Code::WrongType, format!("a permission rule must be an object, found {}", node.type_name()), node.span)
+                .diagnostic(
+                    Code::WrongType,
+                    format!("a permission rule must be an object, found {}", node.type_name()),
+                    node.span,
+                )
                 .label("expected `{ subject, action, ... }`")
                 .help("a rule is an object with `subject`, `action` and optionally `inverted` and `conditions`");
             self.reject(diagnostic);
@@ -207,7 +214,11 @@ impl<'a> Checker<'a> {
         };
         let Some(name) = entry.value.as_str() else {
             let diagnostic = self
-                .diagnostic(Code::WrongType, format!("`subject` must be a string, found {}", entry.value.type_name()), entry.value.span)
+                .diagnostic(
+                    Code::WrongType,
+                    format!("`subject` must be a string, found {}", entry.value.type_name()),
+                    entry.value.span,
+                )
                 .label("expected a subject name")
                 .help("write the subject's API name, e.g. `subject: secrets`");
             self.reject(diagnostic);
@@ -227,13 +238,19 @@ impl<'a> Checker<'a> {
                 .help(format!("the API spells this subject `{current}`; Infisical answers 422 to `{name}`"))
                 .fix(format!("use `{current}`"), Applicability::Safe, span, quoted(current));
         } else if let Some(subject) = respelled {
-            diagnostic = diagnostic
-                .help(format!("the API spells it `{}`", subject.name))
-                .fix(format!("use `{}`", subject.name), Applicability::Safe, span, quoted(&subject.name));
+            diagnostic = diagnostic.help(format!("the API spells it `{}`", subject.name)).fix(
+                format!("use `{}`", subject.name),
+                Applicability::Safe,
+                span,
+                quoted(&subject.name),
+            );
         } else if let Some(candidate) = suggest(name, self.catalog.subjects().iter().map(|it| it.name.as_str())) {
-            diagnostic = diagnostic
-                .help(format!("did you mean `{candidate}`?"))
-                .fix(format!("use `{candidate}`"), Applicability::Unsafe, span, quoted(&candidate));
+            diagnostic = diagnostic.help(format!("did you mean `{candidate}`?")).fix(
+                format!("use `{candidate}`"),
+                Applicability::Unsafe,
+                span,
+                quoted(&candidate),
+            );
         } else {
             diagnostic = diagnostic.help(format!(
                 "Infisical answers 422 `Invalid discriminator value`; the subjects are listed in `grammar/catalog/{}.json`",
@@ -258,7 +275,11 @@ impl<'a> Checker<'a> {
             NodeKind::Seq(items) => items.iter().collect(),
             _ => {
                 let diagnostic = self
-                    .diagnostic(Code::WrongType, format!("`action` must be an action or a list of actions, found {}", node.type_name()), node.span)
+                    .diagnostic(
+                        Code::WrongType,
+                        format!("`action` must be an action or a list of actions, found {}", node.type_name()),
+                        node.span,
+                    )
                     .label("expected a string or a list of strings")
                     .help(format!("the actions of `{}` are {}", subject.name, list_of(&subject.actions)));
                 self.reject(diagnostic);
@@ -277,7 +298,11 @@ impl<'a> Checker<'a> {
                 }
                 None => {
                     let diagnostic = self
-                        .diagnostic(Code::WrongType, format!("an action must be a string, found {}", item.type_name()), item.span)
+                        .diagnostic(
+                            Code::WrongType,
+                            format!("an action must be a string, found {}", item.type_name()),
+                            item.span,
+                        )
                         .label("expected an action name")
                         .help(format!("the actions of `{}` are {}", subject.name, list_of(&subject.actions)));
                     self.reject(diagnostic);
@@ -285,7 +310,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        valid.then_some(Actions { names, spans, span: node.span })
+        valid.then_some(Actions { names, spans })
     }
 
     /// Checks one action name; `false` when Infisical rejects it.
@@ -296,15 +321,22 @@ impl<'a> Checker<'a> {
         let diagnostic = if let Some(current) = self.catalog.renamed_action(&subject.name, name) {
             self.diagnostic(Code::UnknownAction, format!("`{name}` is the old name of `{current}`"), span)
                 .label(format!("`{}` no longer has this action", subject.name))
-                .help(format!("Infisical renamed the action; stored roles keep the old string, but new ones must use `{current}`"))
+                .help(format!(
+                    "Infisical renamed the action; stored roles keep the old string, but new ones must use `{current}`"
+                ))
                 .fix(format!("use `{current}`"), Applicability::Safe, span, quoted(current))
         } else if let Some(action) = subject.alias(name) {
             self.diagnostic(Code::UiActionName, format!("`{name}` is not the API name of an action"), span)
                 .label(format!("the API spells it `{action}`"))
-                .help(format!("the API accepts only its own spelling; the actions of `{}` are {}", subject.name, list_of(&subject.actions)))
+                .help(format!(
+                    "the API accepts only its own spelling; the actions of `{}` are {}",
+                    subject.name,
+                    list_of(&subject.actions)
+                ))
                 .fix(format!("use `{action}`"), Applicability::Safe, span, quoted(action))
         } else if self.catalog.subjects_with_action(name).next().is_some() {
-            let owners: Vec<String> = self.catalog.subjects_with_action(name).map(|it| it.name.clone()).take(6).collect();
+            let owners: Vec<String> =
+                self.catalog.subjects_with_action(name).map(|it| it.name.clone()).take(6).collect();
             self.diagnostic(Code::ActionNotForSubject, format!("`{}` has no action `{name}`", subject.name), span)
                 .label(format!("not an action of `{}`", subject.name))
                 .help(format!(
@@ -319,10 +351,15 @@ impl<'a> Checker<'a> {
                 .label(format!("not an action of `{}`", subject.name));
             if let Some(candidate) = suggest(name, subject.actions.iter().map(String::as_str)) {
                 diagnostic = diagnostic
-                    .help(format!("did you mean `{candidate}`? the actions of `{}` are {}", subject.name, list_of(&subject.actions)))
+                    .help(format!(
+                        "did you mean `{candidate}`? the actions of `{}` are {}",
+                        subject.name,
+                        list_of(&subject.actions)
+                    ))
                     .fix(format!("use `{candidate}`"), Applicability::Unsafe, span, quoted(&candidate));
             } else {
-                diagnostic = diagnostic.help(format!("the actions of `{}` are {}", subject.name, list_of(&subject.actions)));
+                diagnostic =
+                    diagnostic.help(format!("the actions of `{}` are {}", subject.name, list_of(&subject.actions)));
             }
             diagnostic
         };
@@ -350,7 +387,11 @@ impl<'a> Checker<'a> {
             NodeKind::Bool(value) => Some(value),
             _ => {
                 let diagnostic = self
-                    .diagnostic(Code::WrongType, format!("`inverted` must be `true` or `false`, found {}", entry.value.type_name()), entry.value.span)
+                    .diagnostic(
+                        Code::WrongType,
+                        format!("`inverted` must be `true` or `false`, found {}", entry.value.type_name()),
+                        entry.value.span,
+                    )
                     .label("expected a boolean")
                     .help("write `inverted: true` for a deny rule; leave it out for an allow");
                 self.reject(diagnostic);
@@ -373,7 +414,9 @@ impl<'a> Checker<'a> {
             })
             .collect();
         diagnostic = match entry.key.as_str() {
-            "fields" | "reason" => diagnostic.help("Infisical does not use CASL's `fields` and `reason`; remove the key"),
+            "fields" | "reason" => {
+                diagnostic.help("Infisical does not use CASL's `fields` and `reason`; remove the key")
+            }
             "actions" => diagnostic.help("the key is `action` (a string or a list)"),
             key => match suggest(key, allowed.iter().copied()) {
                 Some(candidate) => diagnostic.help(format!("did you mean `{candidate}`?")),
@@ -390,7 +433,11 @@ impl<'a> Checker<'a> {
     fn conditions(&mut self, subject: &Subject, entry: &Entry) -> Option<Map<String, Value>> {
         if !subject.takes_conditions() {
             let diagnostic = self
-                .diagnostic(Code::ConditionsNotSupported, format!("`{}` rules cannot have conditions", subject.name), entry.key_span)
+                .diagnostic(
+                    Code::ConditionsNotSupported,
+                    format!("`{}` rules cannot have conditions", subject.name),
+                    entry.key_span,
+                )
                 .label(format!("Infisical drops the conditions and the rule applies to every `{}`", subject.name))
                 .help(format!("`{}` takes no conditions; remove them, or grant a narrower subject", subject.name));
             self.strip(diagnostic);
@@ -407,12 +454,8 @@ impl<'a> Checker<'a> {
         };
         let mut kept: Vec<KeptCondition> = Vec::with_capacity(entries.len());
         for entry in entries {
-            let Some((position, key)) = subject
-                .conditions
-                .iter()
-                .flatten()
-                .enumerate()
-                .find(|(_, key)| key.key == entry.key)
+            let Some((position, key)) =
+                subject.conditions.iter().flatten().enumerate().find(|(_, key)| key.key == entry.key)
             else {
                 self.unknown_condition_key(subject, entry);
                 continue;
@@ -431,15 +474,26 @@ impl<'a> Checker<'a> {
     fn unknown_condition_key(&mut self, subject: &Subject, entry: &Entry) {
         let keys: Vec<&str> = subject.conditions.iter().flatten().map(|it| it.key.as_str()).collect();
         let mut diagnostic = self
-            .diagnostic(Code::UnknownConditionKey, format!("`{}` has no condition `{}`", subject.name, entry.key), entry.key_span)
+            .diagnostic(
+                Code::UnknownConditionKey,
+                format!("`{}` has no condition `{}`", subject.name, entry.key),
+                entry.key_span,
+            )
             .label("Infisical drops this condition, so the rule is broader than written");
         let folded = fold_spelling(&entry.key);
         if let Some(key) = keys.iter().find(|key| fold_spelling(key) == folded) {
-            diagnostic = diagnostic
-                .help(format!("condition keys are case-sensitive: `{key}`"))
-                .fix(format!("use `{key}`"), Applicability::Safe, entry.key_span, quoted(key));
+            diagnostic = diagnostic.help(format!("condition keys are case-sensitive: `{key}`")).fix(
+                format!("use `{key}`"),
+                Applicability::Safe,
+                entry.key_span,
+                quoted(key),
+            );
         } else if let Some(candidate) = suggest(&entry.key, keys.iter().copied()) {
-            diagnostic = diagnostic.help(format!("did you mean `{candidate}`? the conditions of `{}` are {}", subject.name, keys_list(&keys)));
+            diagnostic = diagnostic.help(format!(
+                "did you mean `{candidate}`? the conditions of `{}` are {}",
+                subject.name,
+                keys_list(&keys)
+            ));
         } else {
             diagnostic = diagnostic.help(format!("the conditions of `{}` are {}", subject.name, keys_list(&keys)));
         }
@@ -470,17 +524,25 @@ impl<'a> Checker<'a> {
                     }
                 }
                 kept.sort_by_key(|it| it.0);
-                valid.then(|| Value::Object(kept.into_iter().map(|(_, op, value)| (op.as_str().to_string(), value)).collect()))
+                valid.then(|| {
+                    Value::Object(kept.into_iter().map(|(_, op, value)| (op.as_str().to_string(), value)).collect())
+                })
             }
             _ => {
                 let expected = if key.plain { "a string or an operator object" } else { "an operator object" };
                 let example = match key.kind {
                     ConditionKind::Tags => "`secretTags: { $in: [release] }`".to_string(),
-                    ConditionKind::Metadata => "`metadata: { $elemMatch: { key: { $eq: team }, value: { $eq: payments } } }`".to_string(),
+                    ConditionKind::Metadata => {
+                        "`metadata: { $elemMatch: { key: { $eq: team }, value: { $eq: payments } } }`".to_string()
+                    }
                     _ => format!("`{}: value` or `{}: {{ $in: [a, b] }}`", key.key, key.key),
                 };
                 let diagnostic = self
-                    .diagnostic(Code::WrongType, format!("`{}` must be {expected}, found {}", key.key, node.type_name()), node.span)
+                    .diagnostic(
+                        Code::WrongType,
+                        format!("`{}` must be {expected}, found {}", key.key, node.type_name()),
+                        node.span,
+                    )
                     .label(format!("expected {expected}"))
                     .help(format!("write e.g. {example}; operators: {}", operators_list(&key.operators)));
                 self.reject(diagnostic);
@@ -490,22 +552,39 @@ impl<'a> Checker<'a> {
     }
 
     /// The operator an entry of an operator object names, when the key allows it; reports it otherwise.
-    fn operator(&mut self, subject: &Subject, key: &str, allowed: &[Operator], entry: &Entry) -> Option<(usize, Operator)> {
+    fn operator(
+        &mut self,
+        subject: &Subject,
+        key: &str,
+        allowed: &[Operator],
+        entry: &Entry,
+    ) -> Option<(usize, Operator)> {
         let operator = Operator::parse(&entry.key);
         if let Some(position) = operator.and_then(|op| allowed.iter().position(|it| *it == op)) {
             return Some((position, allowed[position]));
         }
         let mut diagnostic = self
-            .diagnostic(Code::OperatorNotAllowed, format!("`{key}` on `{}` does not take `{}`", subject.name, entry.key), entry.key_span)
+            .diagnostic(
+                Code::OperatorNotAllowed,
+                format!("`{key}` on `{}` does not take `{}`", subject.name, entry.key),
+                entry.key_span,
+            )
             .label("Infisical drops this operator, so the condition no longer restricts anything");
         let bare = format!("${}", entry.key);
-        diagnostic = match Operator::parse(&bare) {
-            Some(op) if allowed.contains(&op) => diagnostic
-                .help(format!("operators start with `$`: `{bare}`"))
-                .fix(format!("use `{bare}`"), Applicability::Safe, entry.key_span, quoted(&bare)),
-            _ if operator.is_some() => diagnostic.help(format!("`{key}` on `{}` takes {}", subject.name, operators_list(allowed))),
-            _ => diagnostic.help(format!("`{}` is not an Infisical operator; `{key}` takes {}", entry.key, operators_list(allowed))),
-        };
+        diagnostic =
+            match Operator::parse(&bare) {
+                Some(op) if allowed.contains(&op) => diagnostic
+                    .help(format!("operators start with `$`: `{bare}`"))
+                    .fix(format!("use `{bare}`"), Applicability::Safe, entry.key_span, quoted(&bare)),
+                _ if operator.is_some() => {
+                    diagnostic.help(format!("`{key}` on `{}` takes {}", subject.name, operators_list(allowed)))
+                }
+                _ => diagnostic.help(format!(
+                    "`{}` is not an Infisical operator; `{key}` takes {}",
+                    entry.key,
+                    operators_list(allowed)
+                )),
+            };
         self.strip(diagnostic);
         None
     }
@@ -516,7 +595,11 @@ impl<'a> Checker<'a> {
         if operator.takes_list() {
             let Some(items) = node.as_seq() else {
                 let diagnostic = self
-                    .diagnostic(Code::OperatorValueType, format!("`{name}` takes a list of strings, found {}", node.type_name()), node.span)
+                    .diagnostic(
+                        Code::OperatorValueType,
+                        format!("`{name}` takes a list of strings, found {}", node.type_name()),
+                        node.span,
+                    )
                     .label("expected a list")
                     .help(format!("write `{key}: {{ {name}: [a, b] }}`"));
                 self.reject(diagnostic);
@@ -527,7 +610,11 @@ impl<'a> Checker<'a> {
             for item in items {
                 let Some(text) = item.as_str() else {
                     let diagnostic = self
-                        .diagnostic(Code::OperatorValueType, format!("`{name}` elements must be strings, found {}", item.type_name()), item.span)
+                        .diagnostic(
+                            Code::OperatorValueType,
+                            format!("`{name}` elements must be strings, found {}", item.type_name()),
+                            item.span,
+                        )
                         .label("expected a string")
                         .help("quote the value if it is meant as text");
                     self.reject(diagnostic);
@@ -551,7 +638,11 @@ impl<'a> Checker<'a> {
                 }
                 if trimmed.len() != text.len() {
                     let diagnostic = self
-                        .diagnostic(Code::EmptyValue, format!("`{name}` element `{text}` has surrounding whitespace"), item.span)
+                        .diagnostic(
+                            Code::EmptyValue,
+                            format!("`{name}` element `{text}` has surrounding whitespace"),
+                            item.span,
+                        )
                         .label(format!("Infisical stores it as `{trimmed}`"))
                         .help("write the value without the whitespace, as Infisical stores it")
                         .fix("trim the value", Applicability::Safe, item.span, quoted(trimmed));
@@ -564,10 +655,16 @@ impl<'a> Checker<'a> {
         }
         let Some(text) = node.as_str() else {
             let diagnostic = self
-                .diagnostic(Code::OperatorValueType, format!("`{name}` takes a string, found {}", node.type_name()), node.span)
+                .diagnostic(
+                    Code::OperatorValueType,
+                    format!("`{name}` takes a string, found {}", node.type_name()),
+                    node.span,
+                )
                 .label("expected a string")
                 .help(match operator {
-                    Operator::Eq | Operator::Ne => format!("for several values use `$in: [...]`; quote `{key}` values that look like numbers"),
+                    Operator::Eq | Operator::Ne => {
+                        format!("for several values use `$in: [...]`; quote `{key}` values that look like numbers")
+                    }
                     _ => "quote the pattern".to_string(),
                 });
             self.reject(diagnostic);
@@ -589,7 +686,10 @@ impl<'a> Checker<'a> {
             let diagnostic = self
                 .diagnostic(Code::InvalidGlob, "glob pattern is too long", node.span)
                 .label(format!("{} characters", text.chars().count()))
-                .help(format!("Infisical's glob library refuses patterns longer than {} characters", glob::MAX_PATTERN_LENGTH));
+                .help(format!(
+                    "Infisical's glob library refuses patterns longer than {} characters",
+                    glob::MAX_PATTERN_LENGTH
+                ));
             self.reject(diagnostic);
             return None;
         }
@@ -601,7 +701,9 @@ impl<'a> Checker<'a> {
         let diagnostic = self
             .diagnostic(Code::SecretPathSlash, format!("secret path `{text}` does not start with `/`"), span)
             .label(format!("{what} must start with `/`"))
-            .help("Infisical answers \"Invalid Secret Path; it must start with a '/'\"; paths are absolute, e.g. `/app`")
+            .help(
+                "Infisical answers \"Invalid Secret Path; it must start with a '/'\"; paths are absolute, e.g. `/app`",
+            )
             .fix("add the leading `/`", Applicability::Unsafe, span, quoted(&format!("/{text}")));
         self.reject(diagnostic);
     }
@@ -620,13 +722,20 @@ impl<'a> Checker<'a> {
             let diagnostic = self
                 .diagnostic(Code::MissingField, format!("`{}` needs `$elemMatch`", key.key), node.span)
                 .label("no `$elemMatch`")
-                .help(format!("write `{}: {{ $elemMatch: {{ key: {{ $eq: team }}, value: {{ $eq: payments }} }} }}`", key.key));
+                .help(format!(
+                    "write `{}: {{ $elemMatch: {{ key: {{ $eq: team }}, value: {{ $eq: payments }} }} }}`",
+                    key.key
+                ));
             self.reject(diagnostic);
             return None;
         };
         let Some(parts) = elem.value.as_map() else {
             let diagnostic = self
-                .diagnostic(Code::OperatorValueType, format!("`$elemMatch` takes an object, found {}", elem.value.type_name()), elem.value.span)
+                .diagnostic(
+                    Code::OperatorValueType,
+                    format!("`$elemMatch` takes an object, found {}", elem.value.type_name()),
+                    elem.value.span,
+                )
                 .label("expected `{ key: {...}, value: {...} }`")
                 .help("write `$elemMatch: { key: { $eq: team }, value: { $in: [a, b] } }`");
             self.reject(diagnostic);
@@ -649,7 +758,15 @@ impl<'a> Checker<'a> {
             };
             let Some(operators) = part.value.as_map() else {
                 let diagnostic = self
-                    .diagnostic(Code::OperatorValueType, format!("`{}` in `$elemMatch` takes an operator object, found {}", part.key, part.value.type_name()), part.value.span)
+                    .diagnostic(
+                        Code::OperatorValueType,
+                        format!(
+                            "`{}` in `$elemMatch` takes an operator object, found {}",
+                            part.key,
+                            part.value.type_name()
+                        ),
+                        part.value.span,
+                    )
                     .label("expected an operator object")
                     .help(format!("write `{}: {{ $eq: ... }}`; operators: {}", part.key, operators_list(allowed)));
                 self.reject(diagnostic);
@@ -658,7 +775,9 @@ impl<'a> Checker<'a> {
             };
             let mut kept: Vec<(usize, Operator, Value)> = Vec::new();
             for entry in operators {
-                let Some((index, operator)) = self.operator(subject, &format!("{}.{}", key.key, part.key), allowed, entry) else {
+                let Some((index, operator)) =
+                    self.operator(subject, &format!("{}.{}", key.key, part.key), allowed, entry)
+                else {
                     continue;
                 };
                 match self.operator_value(ConditionKind::String, &part.key, operator, &entry.value) {
@@ -668,7 +787,11 @@ impl<'a> Checker<'a> {
             }
             kept.sort_by_key(|it| it.0);
             let name = if position == 0 { "key" } else { "value" };
-            out.push((position, name, Value::Object(kept.into_iter().map(|(_, op, value)| (op.as_str().to_string(), value)).collect())));
+            out.push((
+                position,
+                name,
+                Value::Object(kept.into_iter().map(|(_, op, value)| (op.as_str().to_string(), value)).collect()),
+            ));
         }
         if !valid {
             return None;
@@ -699,7 +822,13 @@ impl<'a> Checker<'a> {
 
     /// `checkForInvalidPermissionCombination`: legacy umbrella actions mixed with their replacements, and
     /// condition keys an action does not allow.
-    fn combinations(&mut self, subject: &Subject, actions: &Actions, entries: &[Entry], conditions: Option<&Map<String, Value>>) {
+    fn combinations(
+        &mut self,
+        subject: &Subject,
+        actions: &Actions,
+        entries: &[Entry],
+        conditions: Option<&Map<String, Value>>,
+    ) {
         for (legacy, replacements) in &subject.legacy_actions {
             let Some(legacy_at) = actions.names.iter().position(|it| it == legacy) else { continue };
             let mixed: Vec<String> = replacements.iter().filter(|it| actions.names.contains(it)).cloned().collect();
@@ -707,9 +836,17 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let code = if legacy == "read" { Code::LegacyReadCombined } else { Code::LegacyGrantCombined };
-            let diagnostic = self
-                .diagnostic(code, format!("`{legacy}` cannot be combined with {} in one rule", list_of(&mixed)), actions.spans[legacy_at])
-                .secondary(self.file, actions.span, "in this action list")
+            let mut diagnostic = self.diagnostic(
+                code,
+                format!("`{legacy}` cannot be combined with {} in one rule", list_of(&mixed)),
+                actions.spans[legacy_at],
+            );
+            for (name, span) in actions.names.iter().zip(&actions.spans) {
+                if mixed.contains(name) {
+                    diagnostic = diagnostic.secondary(self.file, *span, "its replacement, in the same rule");
+                }
+            }
+            let diagnostic = diagnostic
                 .label(format!("`{legacy}` is the legacy action that {} replaced", list_of(replacements)))
                 .help(format!(
                     "Infisical answers 400 to this rule; drop `{legacy}` and list {} instead, or put `{legacy}` in a rule of its own",
@@ -733,7 +870,11 @@ impl<'a> Checker<'a> {
                 let allows =
                     if allowed.is_empty() { "no conditions".to_string() } else { format!("only {}", list_of(allowed)) };
                 let diagnostic = self
-                    .diagnostic(Code::ConditionNotForAction, format!("condition `{key}` is not allowed for action `{action}` on `{}`", subject.name), span)
+                    .diagnostic(
+                        Code::ConditionNotForAction,
+                        format!("condition `{key}` is not allowed for action `{action}` on `{}`", subject.name),
+                        span,
+                    )
                     .secondary(self.file, actions.spans[index], format!("`{action}` is listed here"))
                     .label(format!("`{action}` takes {allows}"))
                     .help(format!("Infisical answers 400; move `{action}` to a rule of its own with {allows}"));
@@ -757,8 +898,9 @@ impl<'a> Checker<'a> {
             } else {
                 None
             };
-            let at = offset.map_or(span, |offset| {
-                Span { start: span.start + offset + start as u32, end: span.start + offset + end as u32 }
+            let at = offset.map_or(span, |offset| Span {
+                start: span.start + offset + start as u32,
+                end: span.start + offset + end as u32,
             });
             let diagnostic = self
                 .diagnostic(Code::InvalidTemplate, format!("template `{}` is refused by Infisical", &text[start..end]), at)
@@ -874,10 +1016,18 @@ fn subject_config(value: Option<&Value>) -> SubjectConfig {
         Some(value @ Value::Object(map)) => {
             if map.contains_key("$eq") || map.contains_key("$in") {
                 let values = extract_condition_values(value);
-                if values.is_empty() { SubjectConfig::default() } else { SubjectConfig { allowed: Some(values), ..SubjectConfig::default() } }
+                if values.is_empty() {
+                    SubjectConfig::default()
+                } else {
+                    SubjectConfig { allowed: Some(values), ..SubjectConfig::default() }
+                }
             } else if map.contains_key("$ne") {
                 let values = extract_condition_values(value);
-                if values.is_empty() { SubjectConfig::default() } else { SubjectConfig { forbidden: Some(values), ..SubjectConfig::default() } }
+                if values.is_empty() {
+                    SubjectConfig::default()
+                } else {
+                    SubjectConfig { forbidden: Some(values), ..SubjectConfig::default() }
+                }
             } else if let Some(Value::String(pattern)) = map.get("$glob")
                 && !pattern.trim().is_empty()
             {
@@ -892,15 +1042,15 @@ fn subject_config(value: Option<&Value>) -> SubjectConfig {
 
 /// Infisical's `validateAssignableActionFormat`.
 fn validate_assignable_action(value: &str, config: &SubjectConfig) -> Option<String> {
-    const FORMAT: &str = "assignable action must look like `subject:action` (e.g. `secrets:describeSecret`)";
+    let format = || format!("assignable action `{value}` is not of the form `subject:action`");
     let colon = value.find(':');
     let Some(colon) = colon.filter(|&at| at != 0 && at != value.len() - 1) else {
-        return Some(format!("{FORMAT}, found `{value}`"));
+        return Some(format());
     };
     let subject = value[..colon].trim();
     let action = value[colon + 1..].trim();
     if subject.is_empty() || action.is_empty() {
-        return Some(format!("{FORMAT}, found `{value}`"));
+        return Some(format());
     }
     if config.forbidden.as_ref().is_some_and(|it| it.iter().any(|s| s == subject)) {
         return Some(format!("subject `{subject}` is forbidden by the `assignableSubject` condition"));
@@ -923,7 +1073,12 @@ mod tests {
 
     fn check(rules: Value) -> (RulesOutcome, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
-        let outcome = check_permissions(Catalog::builtin(), FileId(0), &Node::from_json(&rules, Span::default()), &mut diagnostics);
+        let outcome = check_permissions(
+            Catalog::builtin(),
+            FileId(0),
+            &Node::from_json(&rules, Span::default()),
+            &mut diagnostics,
+        );
         (outcome, diagnostics)
     }
 
@@ -944,7 +1099,9 @@ mod tests {
             text,
             r#"{"subject":"secrets","inverted":false,"action":["readValue"],"conditions":{"environment":"prod","secretPath":{"$eq":"/a","$glob":"/a/**"}}}"#
         );
-        let (outcome, diagnostics) = check(json!([{ "subject": "secrets", "action": ["read"], "conditions": { "environment": { "$in": [" prod "] } } }]));
+        let (outcome, diagnostics) = check(
+            json!([{ "subject": "secrets", "action": ["read"], "conditions": { "environment": { "$in": [" prod "] } } }]),
+        );
         assert_eq!(diagnostics.iter().map(|it| it.code).collect::<Vec<_>>(), [Code::EmptyValue]);
         assert_eq!(outcome.stored.unwrap()[0].conditions.as_ref().unwrap()["environment"], json!({ "$in": ["prod"] }));
         assert!(outcome.stripped);
@@ -955,9 +1112,20 @@ mod tests {
         let (outcome, diagnostics) = check(json!([{ "subject": "role", "action": "delete", "inverted": true }]));
         assert_eq!(diagnostics[0].code, Code::InvertedNotSupported);
         assert!(outcome.stripped);
-        assert_eq!(outcome.stored.unwrap()[0].to_json(Catalog::builtin()), json!({ "subject": "role", "action": ["delete"] }));
-        assert_eq!(codes(json!([{ "subject": "secrets", "action": "read", "conditions": { "secretpath": "/a" } }])), ["PC1022"]);
-        assert_eq!(codes(json!([{ "subject": "secret-folders", "action": "read", "conditions": { "environment": { "$glob": "p*" } } }])), ["PC1023"]);
+        assert_eq!(
+            outcome.stored.unwrap()[0].to_json(Catalog::builtin()),
+            json!({ "subject": "role", "action": ["delete"] })
+        );
+        assert_eq!(
+            codes(json!([{ "subject": "secrets", "action": "read", "conditions": { "secretpath": "/a" } }])),
+            ["PC1022"]
+        );
+        assert_eq!(
+            codes(
+                json!([{ "subject": "secret-folders", "action": "read", "conditions": { "environment": { "$glob": "p*" } } }])
+            ),
+            ["PC1023"]
+        );
         assert_eq!(codes(json!([{ "subject": "secrets", "action": "read", "fields": ["x"] }])), ["PC1001"]);
         assert_eq!(codes(json!([{ "subject": "role", "action": "read", "conditions": {} }])), ["PC1021"]);
     }
@@ -973,15 +1141,30 @@ mod tests {
             (json!([{ "subject": "secrets", "action": "read-value" }]), "PC1013"),
             (json!([{ "subject": "secrets", "action": [] }]), "PC1014"),
             (json!([{ "subject": "secrets", "action": "read", "conditions": { "secretPath": "app" } }]), "PC1026"),
-            (json!([{ "subject": "secrets", "action": "read", "conditions": { "secretPath": { "$in": ["/a", " "] } } }]), "PC1025"),
-            (json!([{ "subject": "secrets", "action": "read", "conditions": { "environment": { "$eq": 1 } } }]), "PC1024"),
+            (
+                json!([{ "subject": "secrets", "action": "read", "conditions": { "secretPath": { "$in": ["/a", " "] } } }]),
+                "PC1025",
+            ),
+            (
+                json!([{ "subject": "secrets", "action": "read", "conditions": { "environment": { "$eq": 1 } } }]),
+                "PC1024",
+            ),
             (json!([{ "subject": "secrets", "action": "read", "conditions": { "secretTags": "x" } }]), "PC1002"),
             (json!([{ "subject": "secrets", "action": ["read", "readValue"] }]), "PC1030"),
             (json!([{ "subject": "identity", "action": ["grant-privileges", "assign-role"] }]), "PC1031"),
-            (json!([{ "subject": "identity", "action": ["read", "create"], "conditions": { "identityId": "x" } }]), "PC1028"),
-            (json!([{ "subject": "identity", "action": "assign-additional-privileges", "conditions": { "assignableAction": "secrets" } }]), "PC1029"),
+            (
+                json!([{ "subject": "identity", "action": ["read", "create"], "conditions": { "identityId": "x" } }]),
+                "PC1028",
+            ),
+            (
+                json!([{ "subject": "identity", "action": "assign-additional-privileges", "conditions": { "assignableAction": "secrets" } }]),
+                "PC1029",
+            ),
             (json!([{ "subject": "dynamic-secrets", "action": "lease", "conditions": { "metadata": {} } }]), "PC1003"),
-            (json!([{ "subject": "secrets", "action": "read", "conditions": { "secretPath": { "$glob": "/".repeat(65_537) } } }]), "PC1027"),
+            (
+                json!([{ "subject": "secrets", "action": "read", "conditions": { "secretPath": { "$glob": "/".repeat(65_537) } } }]),
+                "PC1027",
+            ),
         ] {
             let (outcome, diagnostics) = check(rules.clone());
             let found: Vec<&str> = diagnostics.iter().map(|it| it.code.id()).collect();
@@ -994,9 +1177,7 @@ mod tests {
 
     #[test]
     fn assignable_actions_follow_the_subject_condition() {
-        let rule = |subject: Value, action: Value| {
-            json!([{ "subject": "member", "action": "assign-additional-privileges", "conditions": { "assignableSubject": subject, "assignableAction": action } }])
-        };
+        let rule = |subject: Value, action: Value| json!([{ "subject": "member", "action": "assign-additional-privileges", "conditions": { "assignableSubject": subject, "assignableAction": action } }]);
         assert!(codes(rule(json!("secrets"), json!("secrets:readValue"))).is_empty());
         assert_eq!(codes(rule(json!("secrets"), json!("kms:edit"))), ["PC1029"]);
         assert_eq!(codes(rule(json!({ "$ne": "kms" }), json!({ "$in": ["kms:edit"] }))), ["PC1029"]);
@@ -1009,7 +1190,10 @@ mod tests {
     #[test]
     fn templates_must_be_identity_paths() {
         fn problems(text: &str) -> Vec<&str> {
-            template_problems(text, Catalog::builtin().template_helpers()).into_iter().map(|it| &text[it.0..it.1]).collect()
+            template_problems(text, Catalog::builtin().template_helpers())
+                .into_iter()
+                .map(|it| &text[it.0..it.1])
+                .collect()
         }
         assert!(problems("/users/{{identity.username}}/{{{identity.metadata.team}}}").is_empty());
         assert_eq!(problems("/users/{{user.name}}"), ["{{user.name}}"]);
@@ -1018,7 +1202,8 @@ mod tests {
         assert_eq!(problems("{{stripPrefix identity.username 'u-'}}"), ["{{stripPrefix identity.username 'u-'}}"]);
         assert_eq!(problems("{{identity.id"), ["{{identity.id"]);
         assert_eq!(problems("{{\"identity.id\"}}"), ["{{\"identity.id\"}}"]);
-        let (outcome, diagnostics) = check(json!([{ "subject": "secrets", "action": "read", "conditions": { "secretName": "{{user.name}}" } }]));
+        let (outcome, diagnostics) =
+            check(json!([{ "subject": "secrets", "action": "read", "conditions": { "secretName": "{{user.name}}" } }]));
         assert_eq!(diagnostics[0].code, Code::InvalidTemplate);
         assert!(outcome.stored.is_some(), "the schema itself accepts templates");
     }

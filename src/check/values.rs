@@ -220,7 +220,15 @@ mod tests {
         for good in ["2026-11-20T09:00:00Z", "2024-02-29T23:59:59.123456Z"] {
             assert!(is_iso_datetime(good), "{good}");
         }
-        for bad in ["2026-11-20", "2026-11-20T09:00Z", "2026-11-20T09:00:00+01:00", "2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20T09:00:00.Z"] {
+        for bad in [
+            "2026-11-20",
+            "2026-11-20T09:00Z",
+            "2026-11-20T09:00:00+01:00",
+            "2025-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-20T24:00:00Z",
+            "2026-11-20T09:00:00.Z",
+        ] {
             assert!(!is_iso_datetime(bad), "{bad}");
         }
         assert_eq!(parse_iso_datetime_ms("1970-01-01T00:00:01.5Z"), Some(1500));
@@ -242,7 +250,8 @@ pub fn format_iso_datetime(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let (hours, minutes, seconds, millis) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1_000 % 60, in_day % 1_000);
+    let (hours, minutes, seconds, millis) =
+        (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1_000 % 60, in_day % 1_000);
     if millis == 0 {
         format!("{year:04}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{seconds:02}Z")
     } else {
@@ -256,7 +265,8 @@ mod format_tests {
 
     #[test]
     fn formats_round_trip_with_the_parser() {
-        for text in ["1970-01-01T00:00:00Z", "2026-11-16T08:00:00Z", "2000-02-29T23:59:59.500Z", "1969-12-31T23:59:59Z"] {
+        for text in ["1970-01-01T00:00:00Z", "2026-11-16T08:00:00Z", "2000-02-29T23:59:59.500Z", "1969-12-31T23:59:59Z"]
+        {
             assert_eq!(format_iso_datetime(parse_iso_datetime_ms(text).unwrap()), text);
         }
     }

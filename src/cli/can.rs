@@ -24,7 +24,9 @@ pub fn answer_line(catalog: &Catalog, line: &str) -> Value {
     let Some(rules) = input.get("rules") else {
         return json!({ "id": id, "error": "the line has no `rules` field" });
     };
-    let (Some(subject), Some(action)) = (input.get("subject").and_then(Value::as_str), input.get("action").and_then(Value::as_str)) else {
+    let (Some(subject), Some(action)) =
+        (input.get("subject").and_then(Value::as_str), input.get("action").and_then(Value::as_str))
+    else {
         return json!({ "id": id, "error": "the line needs string fields `subject` and `action`" });
     };
     let object = match input.get("object") {
@@ -34,7 +36,9 @@ pub fn answer_line(catalog: &Catalog, line: &str) -> Value {
     };
     let identity = input.get("identity").map(Identity::from_json).unwrap_or_default();
     match eval::answer(catalog, rules, subject, action, object, &identity) {
-        Answer::Rejected => json!({ "id": id, "error": "rejected", "message": "Infisical rejects these rules at validation; run `permc check --batch` for the reasons" }),
+        Answer::Rejected => {
+            json!({ "id": id, "error": "rejected", "message": "Infisical rejects these rules at validation; run `permc check --batch` for the reasons" })
+        }
         Answer::Failed(error) => json!({ "id": id, "error": error.kind(), "message": error.to_string() }),
         Answer::Decided { allowed, with_legacy_read_fallback: Some(legacy) } => {
             json!({ "id": id, "allowed": allowed, "allowedWithLegacyReadFallback": legacy })
@@ -67,13 +71,20 @@ pub fn run(args: &CanArgs, catalog: &Catalog) -> Result<u8, String> {
     };
     let Some(subject_entry) = catalog.subject(subject) else {
         let hint = crate::catalog::suggest(subject, catalog.subjects().iter().map(|it| it.name.as_str()));
-        return Err(format!("unknown subject `{subject}`{}", hint.map(|it| format!("; did you mean `{it}`?")).unwrap_or_default()));
+        return Err(format!(
+            "unknown subject `{subject}`{}",
+            hint.map(|it| format!("; did you mean `{it}`?")).unwrap_or_default()
+        ));
     };
     if !subject_entry.has_action(action) {
-        return Err(format!("`{subject}` has no action `{action}`; its actions are {}", subject_entry.actions.join(", ")));
+        return Err(format!(
+            "`{subject}` has no action `{action}`; its actions are {}",
+            subject_entry.actions.join(", ")
+        ));
     }
     let at = match &args.at {
-        Some(text) => parse_iso_datetime_ms(text).ok_or_else(|| format!("`--at {text}` is not an ISO-8601 time such as `2026-11-22T09:00:00Z`"))?,
+        Some(text) => parse_iso_datetime_ms(text)
+            .ok_or_else(|| format!("`--at {text}` is not an ISO-8601 time such as `2026-11-22T09:00:00Z`"))?,
         None => SystemTime::now().duration_since(UNIX_EPOCH).map(|it| it.as_millis() as i64).unwrap_or_default(),
     };
     let object = object_of(args)?;
@@ -143,7 +154,11 @@ pub fn run(args: &CanArgs, catalog: &Catalog) -> Result<u8, String> {
             let target = match &object {
                 Some(object) => format!(
                     " where {}",
-                    object.iter().map(|(key, value)| format!("{key}={}", value_text(value))).collect::<Vec<_>>().join(" ")
+                    object
+                        .iter()
+                        .map(|(key, value)| format!("{key}={}", value_text(value)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
                 None => " (any object: a type-level check)".to_string(),
             };
@@ -151,25 +166,40 @@ pub fn run(args: &CanArgs, catalog: &Catalog) -> Result<u8, String> {
             let noun = access::member_noun(member);
             let can = if decision.allowed { "can" } else { "cannot" };
             let write = |out: &mut dyn Write, text: String| writeln!(out, "{text}").map_err(|error| error.to_string());
-            write(&mut out, format!("{verdict}: {noun} `{}` {can} `{action}` on `{subject}`{target}", member.name.value))?;
+            write(
+                &mut out,
+                format!("{verdict}: {noun} `{}` {can} `{action}` on `{subject}`{target}", member.name.value),
+            )?;
             match decision.deciding {
                 Some(index) => {
                     let (what, location) = describe_rule(index);
                     let kind = if rules.rules[index].inverted { "a deny (inverted)" } else { "an allow" };
-                    write(&mut out, format!("  decided by {what}{}, {kind}", location.map(|it| format!(" ({it})")).unwrap_or_default()))?;
+                    write(
+                        &mut out,
+                        format!(
+                            "  decided by {what}{}, {kind}",
+                            location.map(|it| format!(" ({it})")).unwrap_or_default()
+                        ),
+                    )?;
                 }
                 None => write(&mut out, "  no rule matches: Infisical denies what no rule allows".into())?,
             }
             if let Some(legacy) = legacy {
                 let (what, _) = describe_rule(legacy.deciding.unwrap_or_default());
-                write(&mut out, format!("  note: the secret endpoints also accept the legacy `read`, which {what} allows"))?;
+                write(
+                    &mut out,
+                    format!("  note: the secret endpoints also accept the legacy `read`, which {what} allows"),
+                )?;
             }
             for skipped in &rules.skipped {
                 match skipped {
-                    Skipped::Expired { source, ended_at } => {
-                        write(&mut out, format!("  note: {} ended at {} and is left out", source.describe(), format_time(*ended_at)))?
+                    Skipped::Expired { source, ended_at } => write(
+                        &mut out,
+                        format!("  note: {} ended at {} and is left out", source.describe(), format_time(*ended_at)),
+                    )?,
+                    Skipped::Unusable { source, why } => {
+                        write(&mut out, format!("  note: {} is left out: {why}", source.describe()))?
                     }
-                    Skipped::Unusable { source, why } => write(&mut out, format!("  note: {} is left out: {why}", source.describe()))?,
                 }
             }
             if args.explain {
@@ -178,11 +208,23 @@ pub fn run(args: &CanArgs, catalog: &Catalog) -> Result<u8, String> {
                     let (what, location) = describe_rule(index);
                     let kind = if rules.rules[index].inverted { "deny " } else { "allow" };
                     let result = if matched { "matches" } else { "does not match" };
-                    write(&mut out, format!("    {kind} {what}{}: {result}", location.map(|it| format!(" ({it})")).unwrap_or_default()))?;
+                    write(
+                        &mut out,
+                        format!(
+                            "    {kind} {what}{}: {result}",
+                            location.map(|it| format!(" ({it})")).unwrap_or_default()
+                        ),
+                    )?;
                 }
             }
             if errors > 0 {
-                write(&mut out, format!("  warning: the policy files have {errors} errors; run `permc check {}`", args.dir.display()))?;
+                write(
+                    &mut out,
+                    format!(
+                        "  warning: the policy files have {errors} errors; run `permc check {}`",
+                        args.dir.display()
+                    ),
+                )?;
             }
         }
     }
@@ -191,7 +233,12 @@ pub fn run(args: &CanArgs, catalog: &Catalog) -> Result<u8, String> {
 
 /// The rules for the action and subject in the order CASL consults them, with whether each matched, up to
 /// and including the deciding one.
-fn considered(rules: &MemberRules, subject: &str, action: &str, object: Option<&Map<String, Value>>) -> Vec<(usize, bool)> {
+fn considered(
+    rules: &MemberRules,
+    subject: &str,
+    action: &str,
+    object: Option<&Map<String, Value>>,
+) -> Vec<(usize, bool)> {
     let mut out = Vec::new();
     for (index, rule) in rules.rules.iter().enumerate().rev() {
         if rule.subject != subject || !rule.actions.iter().any(|it| it == action) {

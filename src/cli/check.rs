@@ -17,7 +17,11 @@ pub fn run(args: &CheckArgs, catalog: &Catalog) -> Result<u8, String> {
             writeln!(out, "{report}").map_err(|error| error.to_string())?;
         }
         OutputFormat::Human => {
-            let choice = if use_color(args.common.color) { termcolor::ColorChoice::Always } else { termcolor::ColorChoice::Never };
+            let choice = if use_color(args.common.color) {
+                termcolor::ColorChoice::Always
+            } else {
+                termcolor::ColorChoice::Never
+            };
             let mut out = termcolor::StandardStream::stdout(choice);
             for diagnostic in &analysis.diagnostics {
                 render::human_styled(db, diagnostic, &mut out).map_err(|error| error.to_string())?;
@@ -26,8 +30,12 @@ pub fn run(args: &CheckArgs, catalog: &Catalog) -> Result<u8, String> {
             let verdict = if analysis.error_count() > 0 { "failed" } else { "ok" };
             writeln!(out, "{verdict}: {summary}").map_err(|error| error.to_string())?;
             if db.is_empty() {
-                writeln!(out, "note: no policy files (`*.hcl`, `*.yaml`, `*.yml`, `*.json`) under `{}`", args.path.display())
-                    .map_err(|error| error.to_string())?;
+                writeln!(
+                    out,
+                    "note: no policy files (`*.hcl`, `*.yaml`, `*.yml`, `*.json`) under `{}`",
+                    args.path.display()
+                )
+                .map_err(|error| error.to_string())?;
             }
         }
     }

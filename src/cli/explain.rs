@@ -7,7 +7,8 @@ use crate::codes::Code;
 
 pub fn run(args: &ExplainArgs) -> Result<u8, String> {
     let mut out = std::io::stdout().lock();
-    let write = |out: &mut std::io::StdoutLock<'_>, text: String| writeln!(out, "{text}").map_err(|error| error.to_string());
+    let write =
+        |out: &mut std::io::StdoutLock<'_>, text: String| writeln!(out, "{text}").map_err(|error| error.to_string());
     if args.list {
         for code in Code::ALL {
             write(&mut out, format!("{}  {:<28} {}", code.id(), code.name(), code.summary()))?;

@@ -162,11 +162,7 @@ fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => {
             let catalog = load_catalog(&args.common)?;
-            if args.batch {
-                batch::run(catalog)
-            } else {
-                check::run(&args, catalog)
-            }
+            if args.batch { batch::run(catalog) } else { check::run(&args, catalog) }
         }
         Command::Explain(args) => explain::run(&args),
         Command::Can(args) => {
@@ -175,7 +171,8 @@ fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Schema(args) => {
             let catalog = load_catalog_file(args.catalog.as_deref())?;
-            let text = serde_json::to_string_pretty(&crate::schema::policy_schema(catalog)).map_err(|error| error.to_string())?;
+            let text = serde_json::to_string_pretty(&crate::schema::policy_schema(catalog))
+                .map_err(|error| error.to_string())?;
             writeln!(std::io::stdout().lock(), "{text}").map_err(|error| error.to_string())?;
             Ok(exit::CLEAN)
         }
@@ -191,8 +188,10 @@ fn load_catalog_file(path: Option<&std::path::Path>) -> Result<&'static Catalog,
     match path {
         None => Ok(Catalog::builtin()),
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read catalog `{}`: {error}", path.display()))?;
-            let catalog = Catalog::from_json(&text).map_err(|error| format!("invalid catalog `{}`: {error}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read catalog `{}`: {error}", path.display()))?;
+            let catalog =
+                Catalog::from_json(&text).map_err(|error| format!("invalid catalog `{}`: {error}", path.display()))?;
             Ok(Box::leak(Box::new(catalog)))
         }
     }

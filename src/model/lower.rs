@@ -17,22 +17,60 @@ pub const TOP_LEVEL_KEYS: &[&str] =
 
 pub(crate) const PROJECT_KEYS: &[&str] = &["slug", "id", "host", "catalog", "environments", "sensitiveEnvironments"];
 /// Keys of a role as the API returns it that describe the stored object, not the desired one.
-pub(crate) const ROLE_KEYS: &[&str] = &["slug", "name", "description", "permissions", "id", "projectId", "createdAt", "updatedAt"];
-pub(crate) const TEMPORARY_KEYS: &[&str] =
-    &["duration", "temporaryRange", "start", "temporaryAccessStartTime", "isTemporary", "temporaryMode", "temporaryAccessEndTime"];
+pub(crate) const ROLE_KEYS: &[&str] =
+    &["slug", "name", "description", "permissions", "id", "projectId", "createdAt", "updatedAt"];
+pub(crate) const TEMPORARY_KEYS: &[&str] = &[
+    "duration",
+    "temporaryRange",
+    "start",
+    "temporaryAccessStartTime",
+    "isTemporary",
+    "temporaryMode",
+    "temporaryAccessEndTime",
+];
 pub(crate) const PRIVILEGE_KEYS: &[&str] = &[
-    "slug", "permissions", "id", "projectId", "identityId", "userId", "createdAt", "updatedAt", "isLinkedToAccessApproval",
+    "slug",
+    "permissions",
+    "id",
+    "projectId",
+    "identityId",
+    "userId",
+    "createdAt",
+    "updatedAt",
+    "isLinkedToAccessApproval",
 ];
 pub(crate) const ASSIGNMENT_KEYS: &[&str] = &["role", "customRoleId", "id", "createdAt", "updatedAt"];
 pub(crate) const IDENTITY_KEYS: &[&str] = &["name", "id", "roles", "privileges"];
 pub(crate) const USER_KEYS: &[&str] = &["email", "id", "username", "roles", "privileges"];
 pub(crate) const ACCESS_POLICY_KEYS: &[&str] = &[
-    "name", "environment", "environments", "secretPath", "enforcementLevel", "allowedSelfApprovals", "maxTimePeriod",
-    "requestExpirationTime", "bypassers", "steps", "approvers", "approvals", "approvalsRequired", "id", "projectId",
+    "name",
+    "environment",
+    "environments",
+    "secretPath",
+    "enforcementLevel",
+    "allowedSelfApprovals",
+    "maxTimePeriod",
+    "requestExpirationTime",
+    "bypassers",
+    "steps",
+    "approvers",
+    "approvals",
+    "approvalsRequired",
+    "id",
+    "projectId",
 ];
 pub(crate) const SECRET_POLICY_KEYS: &[&str] = &[
-    "name", "environment", "environments", "secretPath", "enforcementLevel", "allowedSelfApprovals", "approvals",
-    "approvers", "bypassers", "id", "projectId",
+    "name",
+    "environment",
+    "environments",
+    "secretPath",
+    "enforcementLevel",
+    "allowedSelfApprovals",
+    "approvals",
+    "approvers",
+    "bypassers",
+    "id",
+    "projectId",
 ];
 pub(crate) const STEP_KEYS: &[&str] = &["approvals", "approvers"];
 pub(crate) const PRINCIPAL_KEYS: &[&str] = &["type", "id", "username", "sequence", "name", "approvalsRequired"];
@@ -48,12 +86,18 @@ pub fn lower_document(catalog: &Catalog, file: FileId, root: &Node, diagnostics:
         match entry.key.as_str() {
             "project" => project.declarations.extend(cx.project(&entry.value)),
             "roles" => project.roles.extend(cx.list(&entry.value, "roles", Lower::role)),
-            "identities" => {
-                project.identities.extend(cx.list(&entry.value, "identities", |cx, node| cx.member(node, MemberKind::Identity)))
+            "identities" => project
+                .identities
+                .extend(cx.list(&entry.value, "identities", |cx, node| cx.member(node, MemberKind::Identity))),
+            "users" => {
+                project.users.extend(cx.list(&entry.value, "users", |cx, node| cx.member(node, MemberKind::User)))
             }
-            "users" => project.users.extend(cx.list(&entry.value, "users", |cx, node| cx.member(node, MemberKind::User))),
-            "accessPolicies" => project.access_policies.extend(cx.list(&entry.value, "accessPolicies", Lower::access_policy)),
-            "secretPolicies" => project.secret_policies.extend(cx.list(&entry.value, "secretPolicies", Lower::secret_policy)),
+            "accessPolicies" => {
+                project.access_policies.extend(cx.list(&entry.value, "accessPolicies", Lower::access_policy))
+            }
+            "secretPolicies" => {
+                project.secret_policies.extend(cx.list(&entry.value, "secretPolicies", Lower::secret_policy))
+            }
             _ => {}
         }
     }
@@ -73,8 +117,13 @@ impl Lower<'_> {
 
     fn wrong_type(&mut self, node: &Node, key: &str, expected: &str) {
         let found = node.type_name();
-        let diagnostic = Diagnostic::new(Code::WrongType, format!("`{key}` must be {expected}, found {found}"), self.file, node.span)
-            .label(format!("expected {expected}"));
+        let diagnostic = Diagnostic::new(
+            Code::WrongType,
+            format!("`{key}` must be {expected}, found {found}"),
+            self.file,
+            node.span,
+        )
+        .label(format!("expected {expected}"));
         self.report(diagnostic);
     }
 
@@ -87,18 +136,26 @@ impl Lower<'_> {
         };
         for entry in entries {
             if !allowed.contains(&entry.key.as_str()) {
-                let mut diagnostic =
-                    Diagnostic::new(Code::UnknownField, format!("unknown key `{}` in {what}", entry.key), self.file, entry.key_span);
+                let mut diagnostic = Diagnostic::new(
+                    Code::UnknownField,
+                    format!("unknown key `{}` in {what}", entry.key),
+                    self.file,
+                    entry.key_span,
+                );
                 let visible = allowed.iter().copied().filter(|key| !key.starts_with('$'));
                 match catalog::suggest(&entry.key, visible) {
                     Some(suggestion) => {
-                        diagnostic = diagnostic
-                            .label(format!("did you mean `{suggestion}`?"))
-                            .fix(format!("rename to `{suggestion}`"), crate::diagnostic::Applicability::Unsafe, entry.key_span, suggestion);
+                        diagnostic = diagnostic.label(format!("did you mean `{suggestion}`?")).fix(
+                            format!("rename to `{suggestion}`"),
+                            crate::diagnostic::Applicability::Unsafe,
+                            entry.key_span,
+                            suggestion,
+                        );
                     }
                     None => diagnostic = diagnostic.label("unknown key"),
                 }
-                let listed: Vec<_> = allowed.iter().filter(|key| !key.starts_with('$')).map(|key| format!("`{key}`")).collect();
+                let listed: Vec<_> =
+                    allowed.iter().filter(|key| !key.starts_with('$')).map(|key| format!("`{key}`")).collect();
                 diagnostic = diagnostic.help(format!("{what} may have: {}", listed.join(", ")));
                 self.report(diagnostic);
             }
@@ -257,11 +314,14 @@ impl Lower<'_> {
         };
         let entries = self.object(node, what, keys)?;
         let name = self.required_string(entries, name_key, node, what)?;
-        let roles = match entries.iter().find(|entry| entry.key == "roles") {
+        let roles_entry = entries.iter().find(|entry| entry.key == "roles");
+        let roles = match roles_entry {
             Some(entry) => self.list(&entry.value, "roles", Lower::role_assignment),
             None => Vec::new(),
         };
-        if roles.is_empty() {
+        // A `roles` value of the wrong type is reported as such; "no role" is for an absent or empty list.
+        let roles_written = roles_entry.is_some_and(|entry| entry.value.as_seq().is_none_or(|items| !items.is_empty()));
+        if roles.is_empty() && !roles_written {
             let diagnostic = Diagnostic::new(
                 Code::MissingField,
                 format!("{} `{}` has no role", kind.noun(), name.value),
@@ -300,9 +360,10 @@ impl Lower<'_> {
         let slug = self.required_string(entries, "slug", node, "an additional privilege")?;
         if !entries.iter().any(|entry| entry.key == "permissions") {
             let span = Span::new(node.span.start, node.span.start);
-            let diagnostic = Diagnostic::new(Code::MissingField, "an additional privilege has no `permissions`", self.file, span)
-                .label("`permissions` is required here")
-                .help("a privilege grants the rules in its `permissions` list");
+            let diagnostic =
+                Diagnostic::new(Code::MissingField, "an additional privilege has no `permissions`", self.file, span)
+                    .label("`permissions` is required here")
+                    .help("a privilege grants the rules in its `permissions` list");
             self.report(diagnostic);
         }
         Some(Privilege {
@@ -360,9 +421,10 @@ impl Lower<'_> {
             }
             (Some(true), None) => {
                 let span = is_temporary.map_or(Span::new(owner.span.start, owner.span.start), |it| it.span);
-                let diagnostic = Diagnostic::new(Code::MissingField, "temporary access without a duration", self.file, span)
-                    .label("`isTemporary` is true here")
-                    .help("give the duration with `duration` (or `temporaryRange`), e.g. `4h`");
+                let diagnostic =
+                    Diagnostic::new(Code::MissingField, "temporary access without a duration", self.file, span)
+                        .label("`isTemporary` is true here")
+                        .help("give the duration with `duration` (or `temporaryRange`), e.g. `4h`");
                 self.report(diagnostic);
                 None
             }
@@ -389,8 +451,10 @@ impl Lower<'_> {
                 if let Some(start) = start {
                     let diagnostic =
                         Diagnostic::new(Code::MissingField, "a start time without a duration", self.file, start.span)
-                            .label("start of what?")
-                            .help("temporary access needs a `duration` (e.g. `4h`); remove `start` for permanent access");
+                            .label("a start, but no `duration`")
+                            .help(
+                                "temporary access needs a `duration` (e.g. `4h`); remove `start` for permanent access",
+                            );
                     self.report(diagnostic);
                 }
                 None
@@ -418,8 +482,9 @@ impl Lower<'_> {
             (None, Some(many)) if !many.is_empty() => many,
             _ => {
                 let span = Span::new(node.span.start, node.span.start);
-                let diagnostic = Diagnostic::new(Code::MissingField, format!("{what} has no environment"), self.file, span)
-                    .label("`environment` or `environments` is required here");
+                let diagnostic =
+                    Diagnostic::new(Code::MissingField, format!("{what} has no environment"), self.file, span)
+                        .label("`environment` or `environments` is required here");
                 self.report(diagnostic);
                 Vec::new()
             }
@@ -458,8 +523,9 @@ impl Lower<'_> {
                 "user" => PrincipalKind::User,
                 "group" => PrincipalKind::Group,
                 other => {
-                    let diagnostic = Diagnostic::new(Code::InvalidValue, format!("unknown type `{other}`"), cx.file, kind_text.span)
-                        .label("expected `user` or `group`");
+                    let diagnostic =
+                        Diagnostic::new(Code::InvalidValue, format!("unknown type `{other}`"), cx.file, kind_text.span)
+                            .label("expected `user` or `group`");
                     cx.report(diagnostic);
                     return None;
                 }
@@ -467,7 +533,9 @@ impl Lower<'_> {
             let id = cx.string(entries, "id");
             let username = cx.string(entries, "username");
             let problem = match kind {
-                PrincipalKind::User if id.is_none() && username.is_none() => Some("a user needs an `id` or a `username`"),
+                PrincipalKind::User if id.is_none() && username.is_none() => {
+                    Some("a user needs an `id` or a `username`")
+                }
                 PrincipalKind::Group if id.is_none() => Some("a group needs an `id`"),
                 PrincipalKind::Group if username.is_some() => Some("a group is named by its `id`, not a `username`"),
                 _ => None,
@@ -593,9 +661,16 @@ impl Lower<'_> {
         };
         if steps.is_empty() && steps_entry.is_none() && flat_entry.is_none() {
             let span = Span::new(node.span.start, node.span.start);
-            let diagnostic = Diagnostic::new(Code::InvalidApprovalPolicy, "an access policy has no approvers", self.file, span)
-                .label("no `steps`")
-                .help("add at least one step with approvers; Infisical answers \"At least one approver should be provided\"");
+            let diagnostic = Diagnostic::new(
+                Code::InvalidApprovalPolicy,
+                "an access policy has no approvers",
+                self.file,
+                span,
+            )
+            .label("no `steps`")
+            .help(
+                "add at least one step with approvers; Infisical answers \"At least one approver should be provided\"",
+            );
             self.report(diagnostic);
         }
         for (index, step) in steps.iter().enumerate() {
@@ -623,10 +698,18 @@ impl Lower<'_> {
         let secret_path = self.required_string(entries, "secretPath", node, "a secret approval policy");
         let approvers: Vec<Principal> = self.principals(entries, "approvers").into_iter().map(|(it, _)| it).collect();
         if approvers.is_empty() {
-            let span = entries.iter().find(|entry| entry.key == "approvers").map_or(Span::new(node.span.start, node.span.start), |it| it.value.span);
-            let diagnostic = Diagnostic::new(Code::InvalidApprovalPolicy, "a secret approval policy has no approvers", self.file, span)
-                .label("no approvers")
-                .help("Infisical requires between 1 and 100 approvers");
+            let span = entries
+                .iter()
+                .find(|entry| entry.key == "approvers")
+                .map_or(Span::new(node.span.start, node.span.start), |it| it.value.span);
+            let diagnostic = Diagnostic::new(
+                Code::InvalidApprovalPolicy,
+                "a secret approval policy has no approvers",
+                self.file,
+                span,
+            )
+            .label("no approvers")
+            .help("Infisical requires between 1 and 100 approvers");
             self.report(diagnostic);
         }
         self.check_principal_count(&approvers, "approvers", node);
@@ -648,7 +731,12 @@ impl Lower<'_> {
 }
 
 fn invalid_duration(file: FileId, value: &Spanned<String>) -> Diagnostic {
-    Diagnostic::new(Code::InvalidDuration, format!("`{}` is not a duration Infisical accepts", value.value), file, value.span)
-        .label("invalid duration")
-        .help("write a number and a unit, such as `30m`, `4h`, `2d` or `1w`; compound forms like `1h30m` are not accepted")
+    Diagnostic::new(
+        Code::InvalidDuration,
+        format!("`{}` is not a duration Infisical accepts", value.value),
+        file,
+        value.span,
+    )
+    .label("invalid duration")
+    .help("write a number and a unit, such as `30m`, `4h`, `2d` or `1w`; compound forms like `1h30m` are not accepted")
 }

@@ -45,11 +45,10 @@ pub fn parse(file: FileId, text: &str) -> Parse {
                 let Some(range) = span.byte_range() else {
                     continue;
                 };
-                let tag = span.tag_span().and_then(|it| it.byte_range()).or_else(|| {
-                    span.tag_start()
-                        .and_then(|it| it.byte_offset())
-                        .map(|start| start..start + 1)
-                });
+                let tag = span
+                    .tag_span()
+                    .and_then(|it| it.byte_range())
+                    .or_else(|| span.tag_start().and_then(|it| it.byte_offset()).map(|start| start..start + 1));
                 builder.event(event, builder.span(range), tag.map(|it| builder.span(it)));
             }
             Some(Err(error)) => {
@@ -190,24 +189,19 @@ impl<'t> Builder<'t> {
                 }
             }
             Event::Comment(text, _) => {
-                self.comments.push(Comment {
-                    text: text.into_owned(),
-                    span,
-                });
+                self.comments.push(Comment { text: text.into_owned(), span });
             }
             _ if self.doc != DocState::First => self.extra_document(&event, span),
             _ if self.skip.is_some() => self.skipped(&event, span),
             Event::Anchor(_, name) => {
-                let diagnostic = self
-                    .unsupported(format!("anchors are not supported: `&{name}`"), span)
-                    .label("anchor");
+                let diagnostic =
+                    self.unsupported(format!("anchors are not supported: `&{name}`"), span).label("anchor");
                 self.diagnostics.push(diagnostic);
             }
             Event::Alias(_) | Event::UnresolvedAlias(_) => {
                 let written = self.slice(span).to_owned();
-                let diagnostic = self
-                    .unsupported(format!("aliases are not supported: `{written}`"), span)
-                    .label("alias");
+                let diagnostic =
+                    self.unsupported(format!("aliases are not supported: `{written}`"), span).label("alias");
                 self.diagnostics.push(diagnostic);
                 if self.expects_key() {
                     self.deliver(None, span.end);
@@ -228,11 +222,7 @@ impl<'t> Builder<'t> {
                 let kind = if matches!(event, Event::SequenceStart(..)) {
                     FrameKind::Seq(Vec::new())
                 } else {
-                    FrameKind::Map(MapFrame {
-                        entries: Vec::new(),
-                        state: MapState::Key,
-                        index: None,
-                    })
+                    FrameKind::Map(MapFrame { entries: Vec::new(), state: MapState::Key, index: None })
                 };
                 self.start_collection(kind, span);
             }
@@ -249,9 +239,7 @@ impl<'t> Builder<'t> {
         };
         let is_content = match event {
             // An empty document holds an empty plain scalar.
-            Event::Scalar(_, style, _, tag) => {
-                !(span.is_empty() && *style == ScalarStyle::Plain && tag.is_none())
-            }
+            Event::Scalar(_, style, _, tag) => !(span.is_empty() && *style == ScalarStyle::Plain && tag.is_none()),
             _ => event.is_node(),
         };
         if is_content {
@@ -280,10 +268,7 @@ impl<'t> Builder<'t> {
                         SkipReason::ComplexKey { seq } => {
                             let what = if seq { "a list" } else { "a mapping" };
                             let diagnostic = self
-                                .unsupported(
-                                    format!("{what} cannot be a mapping key"),
-                                    self.at_least_one(skipped),
-                                )
+                                .unsupported(format!("{what} cannot be a mapping key"), self.at_least_one(skipped))
                                 .label("complex key")
                                 .help("mapping keys in policy files are plain strings");
                             self.diagnostics.push(diagnostic);
@@ -300,16 +285,7 @@ impl<'t> Builder<'t> {
     }
 
     fn expects_key(&self) -> bool {
-        matches!(
-            self.stack.last(),
-            Some(Frame {
-                kind: FrameKind::Map(MapFrame {
-                    state: MapState::Key,
-                    ..
-                }),
-                ..
-            })
-        )
+        matches!(self.stack.last(), Some(Frame { kind: FrameKind::Map(MapFrame { state: MapState::Key, .. }), .. }))
     }
 
     fn scalar(&mut self, value: String, style: ScalarStyle, span: Span) {
@@ -318,11 +294,7 @@ impl<'t> Builder<'t> {
             _ => span,
         };
         if self.expects_key() {
-            let key = if style == ScalarStyle::Plain && span.is_empty() {
-                String::new()
-            } else {
-                value
-            };
+            let key = if style == ScalarStyle::Plain && span.is_empty() { String::new() } else { value };
             self.key(key, span);
             return;
         }
@@ -337,12 +309,7 @@ impl<'t> Builder<'t> {
     /// A scalar key of the innermost mapping.
     fn key(&mut self, key: String, key_span: Span) {
         let file = self.file;
-        let Some(Frame {
-            kind: FrameKind::Map(map),
-            end,
-            ..
-        }) = self.stack.last_mut()
-        else {
+        let Some(Frame { kind: FrameKind::Map(map), end, .. }) = self.stack.last_mut() else {
             return;
         };
         *end = (*end).max(key_span.end);
@@ -362,12 +329,8 @@ impl<'t> Builder<'t> {
     fn start_collection(&mut self, kind: FrameKind, span: Span) {
         if self.expects_key() {
             let seq = matches!(kind, FrameKind::Seq(_));
-            self.skip = Some(Skip {
-                depth: 1,
-                start: span.start,
-                end: span.end,
-                reason: SkipReason::ComplexKey { seq },
-            });
+            self.skip =
+                Some(Skip { depth: 1, start: span.start, end: span.end, reason: SkipReason::ComplexKey { seq } });
             return;
         }
         if self.stack.len() >= MAX_DEPTH {
@@ -376,19 +339,10 @@ impl<'t> Builder<'t> {
                 let diagnostic = self.too_deep(self.at_least_one(span));
                 self.diagnostics.push(diagnostic);
             }
-            self.skip = Some(Skip {
-                depth: 1,
-                start: span.start,
-                end: span.end,
-                reason: SkipReason::TooDeep,
-            });
+            self.skip = Some(Skip { depth: 1, start: span.start, end: span.end, reason: SkipReason::TooDeep });
             return;
         }
-        self.stack.push(Frame {
-            start: span.start,
-            end: span.end,
-            kind,
-        });
+        self.stack.push(Frame { start: span.start, end: span.end, kind });
     }
 
     fn end_collection(&mut self, span: Span) {
@@ -422,11 +376,7 @@ impl<'t> Builder<'t> {
                 MapState::Key => map.state = MapState::SkipValue,
                 MapState::Value { key, key_span } => {
                     if let Some(value) = node {
-                        map.push(Entry {
-                            key,
-                            key_span,
-                            value,
-                        });
+                        map.push(Entry { key, key_span, value });
                     }
                 }
                 MapState::SkipValue => {}
@@ -447,11 +397,7 @@ impl<'t> Builder<'t> {
             return;
         }
         let message = lowercase_first(&error.kind().to_string());
-        let message = if message.is_empty() {
-            "invalid yaml".to_owned()
-        } else {
-            format!("invalid yaml: {message}")
-        };
+        let message = if message.is_empty() { "invalid yaml".to_owned() } else { format!("invalid yaml: {message}") };
         let diagnostic = Diagnostic::new(Code::SyntaxError, message, self.file, span)
             .label("the parser stopped here")
             .help("fix the syntax at this position; YAML and JSON files must be well-formed to be checked");
@@ -463,11 +409,7 @@ impl<'t> Builder<'t> {
         // An empty document (empty file, comments only, a bare `---`) has no root.
         let root = root.filter(|it| !(it.kind == NodeKind::Null && it.span.is_empty()));
         self.comments.sort_by_key(|it| it.span.start);
-        Parse {
-            root,
-            comments: self.comments,
-            diagnostics: self.diagnostics,
-        }
+        Parse { root, comments: self.comments, diagnostics: self.diagnostics }
     }
 
     fn report_tag(&mut self, span: Span) {
@@ -497,11 +439,7 @@ impl<'t> Builder<'t> {
 
     /// The span itself, or the one character at its start when it is empty.
     fn at_least_one(&self, span: Span) -> Span {
-        if span.is_empty() {
-            self.point(span.start as usize)
-        } else {
-            span
-        }
+        if span.is_empty() { self.point(span.start as usize) } else { span }
     }
 
     /// The character at a byte offset (empty at the end of the text), clamped to a char boundary.
@@ -510,10 +448,7 @@ impl<'t> Builder<'t> {
         while !self.text.is_char_boundary(start) {
             start -= 1;
         }
-        let end = self.text[start..]
-            .chars()
-            .next()
-            .map_or(start, |ch| start + ch.len_utf8());
+        let end = self.text[start..].chars().next().map_or(start, |ch| start + ch.len_utf8());
         Span::from_range(start..end)
     }
 
@@ -560,12 +495,9 @@ fn is_number(text: &str) -> bool {
     let mantissa_ok = match mantissa.split_once('.') {
         None => digits(mantissa, 10),
         Some(("", fraction)) => digits(fraction, 10),
-        Some((whole, fraction)) => {
-            digits(whole, 10) && (fraction.is_empty() || digits(fraction, 10))
-        }
+        Some((whole, fraction)) => digits(whole, 10) && (fraction.is_empty() || digits(fraction, 10)),
     };
-    let exponent_ok =
-        exponent.is_none_or(|it| digits(it.strip_prefix(['-', '+']).unwrap_or(it), 10));
+    let exponent_ok = exponent.is_none_or(|it| digits(it.strip_prefix(['-', '+']).unwrap_or(it), 10));
     mantissa_ok && exponent_ok
 }
 
@@ -585,11 +517,7 @@ mod tests {
 
     fn parse_ok(text: &str) -> Node {
         let parse = super::parse(FILE, text);
-        assert!(
-            parse.diagnostics.is_empty(),
-            "unexpected diagnostics: {:#?}",
-            parse.diagnostics
-        );
+        assert!(parse.diagnostics.is_empty(), "unexpected diagnostics: {:#?}", parse.diagnostics);
         parse.root.expect("a root node")
     }
 
@@ -602,10 +530,7 @@ mod tests {
     }
 
     fn value<'a>(node: &'a Node, key: &str) -> &'a Node {
-        &node
-            .get(key)
-            .unwrap_or_else(|| panic!("no key `{key}`"))
-            .value
+        &node.get(key).unwrap_or_else(|| panic!("no key `{key}`")).value
     }
 
     #[test]
@@ -627,24 +552,13 @@ mod tests {
         assert_eq!(slice(text, single.span), "'it''s'");
         assert_eq!(single.as_str(), Some("it's"));
         let nested = value(&root, "nested");
-        assert_eq!(
-            slice(text, nested.span),
-            "inner: 1\n  list:\n    - one\n    - two"
-        );
+        assert_eq!(slice(text, nested.span), "inner: 1\n  list:\n    - one\n    - two");
         let list = value(nested, "list");
         assert_eq!(slice(text, list.span), "- one\n    - two");
-        let items: Vec<_> = list
-            .as_seq()
-            .unwrap()
-            .iter()
-            .map(|it| slice(text, it.span))
-            .collect();
+        let items: Vec<_> = list.as_seq().unwrap().iter().map(|it| slice(text, it.span)).collect();
         assert_eq!(items, ["one", "two"]);
         // The root block mapping ends at its last value, not at the trailing comment.
-        assert_eq!(
-            slice(text, root.span),
-            text[..text.find("\n\n# end").unwrap()].to_string()
-        );
+        assert_eq!(slice(text, root.span), text[..text.find("\n\n# end").unwrap()].to_string());
     }
 
     #[test]
@@ -727,18 +641,9 @@ mod tests {
 
     #[test]
     fn quoted_scalars_are_always_strings() {
-        for text in [
-            "v: \"true\"",
-            "v: '1'",
-            "v: \"null\"",
-            "v: ''",
-            "v: |\n  1\n",
-        ] {
+        for text in ["v: \"true\"", "v: '1'", "v: \"null\"", "v: ''", "v: |\n  1\n"] {
             let root = parse_ok(text);
-            assert!(
-                matches!(value(&root, "v").kind, NodeKind::String(_)),
-                "for {text:?}"
-            );
+            assert!(matches!(value(&root, "v").kind, NodeKind::String(_)), "for {text:?}");
         }
     }
 
@@ -758,21 +663,9 @@ mod tests {
     fn keys_are_scalar_text() {
         let text = "null: a\n1: b\n\"q k\": c\ntrue: d\n";
         let root = parse_ok(text);
-        let keys: Vec<_> = root
-            .as_map()
-            .unwrap()
-            .iter()
-            .map(|it| (it.key.as_str(), slice(text, it.key_span)))
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                ("null", "null"),
-                ("1", "1"),
-                ("q k", "\"q k\""),
-                ("true", "true")
-            ]
-        );
+        let keys: Vec<_> =
+            root.as_map().unwrap().iter().map(|it| (it.key.as_str(), slice(text, it.key_span))).collect();
+        assert_eq!(keys, [("null", "null"), ("1", "1"), ("q k", "\"q k\""), ("true", "true")]);
     }
 
     #[test]
@@ -783,12 +676,7 @@ mod tests {
         assert_eq!(slice(text, parse.diagnostics[0].primary.span), "[x, y]");
         assert_eq!(slice(text, parse.diagnostics[1].primary.span), "{k: v}");
         let root = parse.root.unwrap();
-        let keys: Vec<_> = root
-            .as_map()
-            .unwrap()
-            .iter()
-            .map(|it| it.key.as_str())
-            .collect();
+        let keys: Vec<_> = root.as_map().unwrap().iter().map(|it| it.key.as_str()).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(value(&root, "b").kind, NodeKind::Number("4".into()));
     }
@@ -805,10 +693,7 @@ mod tests {
         assert_eq!(first.secondary[0].span, Span::new(0, 1));
         assert_eq!(first.secondary[0].message, "first defined here");
         assert_eq!(first.secondary[0].file, FILE);
-        assert_eq!(
-            parse.diagnostics[1].primary.span.start as usize,
-            text.rfind('b').unwrap()
-        );
+        assert_eq!(parse.diagnostics[1].primary.span.start as usize, text.rfind('b').unwrap());
         let root = parse.root.unwrap();
         assert_eq!(root.as_map().unwrap().len(), 2);
         assert_eq!(value(&root, "a").kind, NodeKind::Number("1".into()));
@@ -823,10 +708,7 @@ mod tests {
         assert_eq!(codes(&parse), ["PC0004", "PC0004"]);
         let second = &parse.diagnostics[1];
         assert_eq!(slice(&text, second.primary.span), "k99");
-        assert_eq!(
-            second.secondary[0].span.start as usize,
-            text.find("k99").unwrap()
-        );
+        assert_eq!(second.secondary[0].span.start as usize, text.find("k99").unwrap());
         let root = parse.root.unwrap();
         assert_eq!(root.as_map().unwrap().len(), 100);
         assert_eq!(value(&root, "k42").kind, NodeKind::Number("42".into()));
@@ -837,11 +719,7 @@ mod tests {
         let text = "a: &x [1]\nb: *x\nc: !!str 5\nd: !custom\n  k: v\ne: *missing\n";
         let parse = super::parse(FILE, text);
         assert_eq!(codes(&parse), ["PC0003"; 5]);
-        let spans: Vec<_> = parse
-            .diagnostics
-            .iter()
-            .map(|it| slice(text, it.primary.span))
-            .collect();
+        let spans: Vec<_> = parse.diagnostics.iter().map(|it| slice(text, it.primary.span)).collect();
         assert_eq!(spans, ["&x", "*x", "!!str", "!custom", "*missing"]);
         for diagnostic in &parse.diagnostics {
             assert!(diagnostic.help.as_deref().unwrap().contains("literal data"));
@@ -862,14 +740,7 @@ mod tests {
         let text = "a: &k x\n*k : 1\nb: 2\n";
         let parse = super::parse(FILE, text);
         assert_eq!(codes(&parse), ["PC0003", "PC0003"]);
-        let keys: Vec<_> = parse
-            .root
-            .unwrap()
-            .as_map()
-            .unwrap()
-            .iter()
-            .map(|it| it.key.clone())
-            .collect();
+        let keys: Vec<_> = parse.root.unwrap().as_map().unwrap().iter().map(|it| it.key.clone()).collect();
         assert_eq!(keys, ["a", "b"]);
     }
 
@@ -896,15 +767,8 @@ mod tests {
         assert!(parse.root.is_none());
         assert_eq!(codes(&parse), ["PC0001"]);
         let diagnostic = &parse.diagnostics[0];
-        assert!(
-            diagnostic.message.starts_with("invalid yaml: "),
-            "{}",
-            diagnostic.message
-        );
-        let first = diagnostic.message["invalid yaml: ".len()..]
-            .chars()
-            .next()
-            .unwrap();
+        assert!(diagnostic.message.starts_with("invalid yaml: "), "{}", diagnostic.message);
+        let first = diagnostic.message["invalid yaml: ".len()..].chars().next().unwrap();
         assert!(!first.is_uppercase());
         assert!(diagnostic.primary.span.len() <= 1);
         assert!(diagnostic.primary.span.end as usize <= text.len());
@@ -938,11 +802,9 @@ mod tests {
         assert_eq!(value(&root, "none").kind, NodeKind::Null);
         let rules = value(&root, "rules");
         assert_eq!(slice(text, rules.span), "[{\"a\": [\"x\", \"y\"]}]");
-        assert_eq!(
-            slice(text, rules.as_seq().unwrap()[0].span),
-            "{\"a\": [\"x\", \"y\"]}"
-        );
-        let expected = serde_json::json!({"name": "ops", "n": -1500.0, "ok": true, "none": null, "rules": [{"a": ["x", "y"]}]});
+        assert_eq!(slice(text, rules.as_seq().unwrap()[0].span), "{\"a\": [\"x\", \"y\"]}");
+        let expected =
+            serde_json::json!({"name": "ops", "n": -1500.0, "ok": true, "none": null, "rules": [{"a": ["x", "y"]}]});
         assert_eq!(root.to_json(), expected);
 
         let parse = super::parse(FILE, "{\"a\": 1, \"a\": 2}");
@@ -959,10 +821,7 @@ mod tests {
         assert_eq!(entry.key_span.start as usize, text.find("maxAge").unwrap());
         assert_eq!(slice(text, entry.key_span), "maxAge");
         assert_eq!(slice(text, entry.value.span), "10");
-        assert_eq!(
-            slice(text, value(&root, "description").span),
-            "\"Ünïcödé — x\""
-        );
+        assert_eq!(slice(text, value(&root, "description").span), "\"Ünïcödé — x\"");
         let parse = super::parse(FILE, text);
         assert_eq!(parse.comments.len(), 1);
         assert_eq!(slice(text, parse.comments[0].span), "# ünïcödé 🍄 comment");
@@ -973,41 +832,20 @@ mod tests {
         let text = "# permc:ignore rule-a\na: \"x # not a comment\" # right\nb: c#d\n# last\r\n";
         let parse = super::parse(FILE, text);
         assert!(parse.diagnostics.is_empty());
-        let comments: Vec<_> = parse
-            .comments
-            .iter()
-            .map(|it| (it.text.as_str(), slice(text, it.span)))
-            .collect();
+        let comments: Vec<_> = parse.comments.iter().map(|it| (it.text.as_str(), slice(text, it.span))).collect();
         assert_eq!(
             comments,
-            [
-                (" permc:ignore rule-a", "# permc:ignore rule-a"),
-                (" right", "# right"),
-                (" last", "# last")
-            ]
+            [(" permc:ignore rule-a", "# permc:ignore rule-a"), (" right", "# right"), (" last", "# last")]
         );
-        assert_eq!(
-            value(parse.root.as_ref().unwrap(), "b").as_str(),
-            Some("c#d")
-        );
+        assert_eq!(value(parse.root.as_ref().unwrap(), "b").as_str(), Some("c#d"));
     }
 
     #[test]
     fn empty_and_comment_only_files_have_no_root() {
-        for text in [
-            "",
-            "\n\n",
-            "# only a comment\n",
-            "---\n",
-            "  # indented\n# two\n",
-        ] {
+        for text in ["", "\n\n", "# only a comment\n", "---\n", "  # indented\n# two\n"] {
             let parse = super::parse(FILE, text);
             assert!(parse.root.is_none(), "for {text:?}");
-            assert!(
-                parse.diagnostics.is_empty(),
-                "for {text:?}: {:?}",
-                parse.diagnostics
-            );
+            assert!(parse.diagnostics.is_empty(), "for {text:?}: {:?}", parse.diagnostics);
         }
         assert_eq!(super::parse(FILE, "# a\n# b\n").comments.len(), 2);
     }
@@ -1031,10 +869,7 @@ mod tests {
             let text = &sample[..end];
             let parse = super::parse(FILE, text);
             for diagnostic in &parse.diagnostics {
-                assert!(
-                    text.get(diagnostic.primary.span.range()).is_some(),
-                    "{text:?}: {diagnostic:?}"
-                );
+                assert!(text.get(diagnostic.primary.span.range()).is_some(), "{text:?}: {diagnostic:?}");
             }
             for comment in &parse.comments {
                 assert!(text.get(comment.span.range()).is_some());
@@ -1083,10 +918,7 @@ mod tests {
         for text in inputs {
             let parse = super::parse(FILE, text);
             for diagnostic in &parse.diagnostics {
-                assert!(
-                    text.get(diagnostic.primary.span.range()).is_some(),
-                    "{text:?}: {diagnostic:?}"
-                );
+                assert!(text.get(diagnostic.primary.span.range()).is_some(), "{text:?}: {diagnostic:?}");
             }
         }
     }
@@ -1124,11 +956,7 @@ mod tests {
         assert_eq!(node.kind, NodeKind::Null);
         assert_eq!(
             slice(&text, node.span),
-            format!(
-                "{}{}",
-                "[".repeat(depth + 1 - MAX_DEPTH),
-                "]".repeat(depth + 1 - MAX_DEPTH)
-            )
+            format!("{}{}", "[".repeat(depth + 1 - MAX_DEPTH), "]".repeat(depth + 1 - MAX_DEPTH))
         );
 
         // Exactly at the limit is fine.
@@ -1153,13 +981,7 @@ mod tests {
         let text = format!("rules:\n{}", rule.repeat(20_000));
         let parse = super::parse(FILE, &text);
         assert!(parse.diagnostics.is_empty());
-        assert_eq!(
-            value(parse.root.as_ref().unwrap(), "rules")
-                .as_seq()
-                .unwrap()
-                .len(),
-            20_000
-        );
+        assert_eq!(value(parse.root.as_ref().unwrap(), "rules").as_seq().unwrap().len(), 20_000);
     }
 
     #[test]
@@ -1180,10 +1002,7 @@ mod tests {
         let parse = super::parse(FILE, text);
         assert_eq!(codes(&parse), ["PC0003", "PC0003"]);
         assert_eq!(slice(text, parse.diagnostics[0].primary.span), "!!map");
-        assert_eq!(
-            parse.diagnostics[0].message,
-            "tags are not supported: `!!map`"
-        );
+        assert_eq!(parse.diagnostics[0].message, "tags are not supported: `!!map`");
         let items = parse.root.as_ref().unwrap().as_seq().unwrap();
         assert_eq!(slice(text, items[0].span), "{a: 1}");
         assert_eq!(items[1].kind, NodeKind::Null);
