@@ -54,6 +54,13 @@ impl Code {
     }
 }
 
+impl Code {
+    /// Whether the code is a lint (`PC2xxx`): a warning by default, configurable per project.
+    pub fn is_lint(self) -> bool {
+        self.id().starts_with("PC2")
+    }
+}
+
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())
@@ -261,6 +268,116 @@ codes! {
 
     /// A value permc expects from a closed set (an enforcement level, an approver type) is not one of them.
     InvalidValue = ("PC1049", "invalid-value", Error, "a value outside its allowed set");
+
+    /// A rule that grants nothing its role or privilege does not already grant.
+    ///
+    /// Infisical applies every deny after every allow, so an allow rule adds something only where no other
+    /// allow of the same subject and action already matches. permc compares the exact set of requests
+    /// each rule matches (`$glob` patterns as the languages picomatch compiles them to) and reports an allow
+    /// whose requests the rest of its rule list already allows, or a deny whose requests other denies of the
+    /// list already deny, naming the covering rules. When only some actions of a rule are covered, those
+    /// actions are reported. Rules with templates or metadata conditions are not judged.
+    RedundantRule = ("PC2001", "redundant-rule", Warning, "a rule the rest of its rule list already covers");
+
+    /// An additional privilege that grants nothing the member does not already have.
+    ///
+    /// permc assembles the member's rules as Infisical does (roles first, then additional privileges;
+    /// denies last) and shows that every request the privilege decides is answered the same without it,
+    /// counting only grants that last at least as long as the privilege: a temporary role that ends before
+    /// the privilege does not cover it.
+    RedundantPrivilege = ("PC2002", "redundant-privilege", Warning, "a privilege the member's other grants already cover");
+
+    /// A deny rule that removes nothing from what the member is granted.
+    ///
+    /// A deny only matters where some allow would otherwise grant the request. permc checks every member
+    /// who holds the rule; when no request the deny matches is allowed to any of them, the deny is dead
+    /// weight, often a sign that its conditions are not what was meant.
+    IneffectiveDeny = ("PC2003", "ineffective-deny", Warning, "a deny rule that removes nothing");
+
+    /// An allow after an overlapping deny: the answer depends on how rules are ordered.
+    ///
+    /// The current Infisical backend applies every deny after every allow, so the deny wins. Older
+    /// backends, and any evaluator that consults rules in the order written (CASL's last-match-wins), let
+    /// the later allow win. permc shows a request both rules match with both answers; write the rules so
+    /// they do not overlap, or narrow the allow.
+    OrderDependentDeny = ("PC2004", "order-dependent-deny", Warning, "an allow and a deny whose outcome depends on rule order");
+
+    /// The legacy `read` action on `secrets`.
+    ///
+    /// `read` is the umbrella action that `describeSecret` and `readValue` replaced. Infisical still honours
+    /// it through a fallback on the secret endpoints, but new rules should grant the two actions they
+    /// mean: `describeSecret` (see that a secret exists and its metadata) and `readValue` (its value).
+    LegacyReadAction = ("PC2005", "legacy-read-action", Warning, "the legacy `read` action on `secrets`");
+
+    /// `readValue` granted where `describeSecret` is not.
+    ///
+    /// Infisical's documentation requires `describeSecret` to read secret values; most endpoints list
+    /// or look secrets up before reading them. permc reports a rule list that grants `readValue` on
+    /// requests it does not grant `describeSecret` (or the legacy `read`) on, with such a request.
+    ReadvalueWithoutDescribe = ("PC2006", "readvalue-without-describe", Warning, "`readValue` without `describeSecret`");
+
+    /// The legacy `grant-privileges` action.
+    ///
+    /// `grant-privileges` is the umbrella action that `assign-role`, `assign-additional-privileges` and
+    /// the other `assign-*` actions replaced; grant those instead, each with the conditions it needs.
+    LegacyGrantPrivileges = ("PC2007", "legacy-grant-privileges", Warning, "the legacy `grant-privileges` action");
+
+    /// A rule whose conditions no object can satisfy.
+    ///
+    /// Such a rule still counts for checks without an object, which is rarely meant. Reasons include a
+    /// condition on a field Infisical never sets on the subject (`eventType` on `secrets`, `connectionId`
+    /// on `secret-event-subscriptions`), contradictory operators (`$eq: a` with `$ne: a`), and secret paths
+    /// Infisical never produces (a glob without a leading `/`, a literal path with a trailing slash).
+    NeverMatches = ("PC2008", "never-matches", Warning, "conditions no object can satisfy");
+
+    /// A temporary grant whose time is over.
+    ///
+    /// Infisical keeps expired temporary roles and privileges but ignores them. Keeping them in the policy
+    /// repository is misleading: remove them, or give them a new start.
+    ExpiredPrivilege = ("PC2009", "expired-privilege", Warning, "a temporary grant that has ended");
+
+    /// A temporary grant that the member's permanent grants already cover.
+    ///
+    /// The member already has everything the temporary role or privilege grants, permanently; the
+    /// temporary grant changes nothing, which usually means the permanent grants are broader than meant.
+    TemporaryCoveredByPermanent = ("PC2010", "temporary-covered-by-permanent", Warning, "a temporary grant that permanent grants cover");
+
+    /// A soft-enforced access policy with no bypassers.
+    ///
+    /// With `enforcementLevel: soft` the seeds describe that anyone may bypass the approval when no
+    /// bypassers are named. Name the users or groups that may bypass, or enforce the policy `hard`.
+    BypassWithoutBypassers = ("PC2011", "bypass-without-bypassers", Warning, "a soft policy that names no bypassers");
+
+    /// An approval step that requires more approvals than it has approvers.
+    ///
+    /// When every approver of a step is a user, a step asking for more approvals than it lists can never
+    /// complete. Groups may have many members and are not counted this way.
+    ApprovalsExceedApprovers = ("PC2012", "approvals-exceed-approvers", Warning, "more approvals required than approvers");
+
+    /// Self-approval allowed where a step has a single approver.
+    ///
+    /// `allowedSelfApprovals` is `true` by default. With a single approver in a step, that person can
+    /// approve their own request, which makes the step a formality.
+    SelfApproval = ("PC2013", "self-approval", Warning, "a sole approver may approve their own request");
+
+    /// Two approval policies on overlapping paths of one environment with different enforcement.
+    ///
+    /// Which one applies to a secret in the overlap is not obvious from either policy; make the paths
+    /// disjoint or the enforcement equal.
+    OverlappingApprovalPolicies = ("PC2014", "overlapping-approval-policies", Warning, "approval policies that overlap with different enforcement");
+
+    /// A permanent additional privilege that reaches secrets protected by an access policy.
+    ///
+    /// An access policy makes members request temporary access and wait for approval. A permanent
+    /// privilege on the same environment and path grants the access directly and bypasses the flow.
+    PrivilegeBypassesApproval = ("PC2015", "privilege-bypasses-approval", Warning, "a permanent privilege that bypasses an access policy");
+
+    /// A permanent allow of create, edit or delete on every secret of a sensitive environment.
+    ///
+    /// The project declaration marks environments as `sensitiveEnvironments`. A permanent rule that may
+    /// write or delete every secret there (no path condition, or one that covers `/**`) is a standing risk;
+    /// narrow the path or make it a temporary privilege.
+    BroadProductionWrite = ("PC2016", "broad-production-write", Warning, "permanent write access to all of a sensitive environment");
 }
 
 #[cfg(test)]

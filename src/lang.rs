@@ -13,6 +13,52 @@
 //! in JavaScript, an empty iteration ends the loop), so derivatives of loops terminate.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast non-cryptographic hasher (the Fx hash of rustc) for automaton states, which are hashed often and
+/// deeply; the keys are never attacker-chosen in a way that matters for a one-shot command.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u16(&mut self, value: u16) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
 use std::rc::Rc;
 
 /// A set of UTF-16 code units as sorted, disjoint, non-adjacent inclusive ranges.
@@ -402,9 +448,31 @@ impl Lang {
 
     /// A shortest string of the language, `Ok(None)` when it is empty, `Err` when the state limit was hit.
     pub fn witness(&self) -> Result<Option<String>, Unsupported> {
+        thread_local! {
+            static CACHE: std::cell::RefCell<HashMap<State, Option<String>, BuildHasherDefault<FxHasher>>> =
+                std::cell::RefCell::new(HashMap::default());
+        }
+        if let Some(found) = CACHE.with(|cache| cache.borrow().get(&self.state).cloned()) {
+            return Ok(found);
+        }
+        let found = self.search()?;
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() > 50_000 {
+                cache.clear();
+            }
+            cache.insert(self.state.clone(), found.clone());
+        });
+        Ok(found)
+    }
+
+    fn search(&self) -> Result<Option<String>, Unsupported> {
         let classes = minterms(&self.sets);
-        let representatives: Vec<u16> = classes.iter().filter_map(CharSet::representative).collect();
-        let mut seen: HashMap<State, usize> = HashMap::new();
+        let mut representatives: Vec<u16> = classes.iter().filter_map(CharSet::representative).collect();
+        // Letters and digits first, so that witnesses read like ordinary values.
+        representatives
+            .sort_by_key(|c| (!char::from_u32(u32::from(*c)).is_some_and(|c| c.is_ascii_alphanumeric()), *c));
+        let mut seen: HashMap<State, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
         let mut queue = VecDeque::new();
         // (state, parent index, code unit)
         let mut trail: Vec<(Option<usize>, u16)> = Vec::new();

@@ -98,10 +98,21 @@ fn project() -> Value {
             "host": { "type": "string", "description": "The Infisical API host (default https://app.infisical.com)" },
             "catalog": { "type": "string", "description": "The catalog version the repository is checked against" },
             "environments": { "description": "The environment slugs that exist", "type": "array", "items": { "type": "string" } },
-            "sensitiveEnvironments": { "description": "Environments `permc lint` treats as sensitive", "type": "array", "items": { "type": "string" } }
+            "sensitiveEnvironments": { "description": "Environments `permc lint` treats as sensitive", "type": "array", "items": { "type": "string" } },
+            "lints": {
+                "description": "Lint levels by code or name, e.g. `redundant-rule: deny`",
+                "type": "object",
+                "propertyNames": { "enum": lint_names() },
+                "additionalProperties": { "enum": ["allow", "warn", "deny"] }
+            }
         }),
         &[],
     )
+}
+
+/// Every lint's code and name.
+fn lint_names() -> Vec<&'static str> {
+    crate::codes::Code::ALL.iter().filter(|it| it.is_lint()).flat_map(|it| [it.id(), it.name()]).collect()
 }
 
 fn role() -> Value {

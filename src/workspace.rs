@@ -68,6 +68,23 @@ impl Analysis {
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|it| it.is_error()).count()
     }
+
+    /// Runs the lints on the checked project and applies the project's lint levels (`lints`) and
+    /// `deny_warnings`. The diagnostics stay sorted.
+    pub fn lint(&mut self, catalog: &Catalog, options: &crate::lint::Options, deny_warnings: bool) {
+        let mut found = crate::lint::lint(catalog, &self.project, options);
+        let levels: std::collections::HashMap<Code, crate::lint::Level> = self
+            .project
+            .declaration()
+            .map(|it| it.lints.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(code, level)| Some((Code::parse(&code.value)?, crate::lint::Level::parse(&level.value)?)))
+            .collect();
+        crate::lint::apply_levels(&mut found, &levels, deny_warnings);
+        self.diagnostics.extend(found);
+        diagnostic::sort(&mut self.diagnostics);
+    }
 }
 
 /// Reads, parses, lowers and checks every policy file under `root`.

@@ -39,7 +39,7 @@ fn check_fixtures() {
 
 #[test]
 fn every_code_has_a_fixture() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     // Codes whose trigger does not fit a readable fixture: files over 64 MiB, invalid UTF-8 (tested in
     // `tests/cli.rs`), and globs over 65,536 characters (tested in `check::rules`).
     let untestable_in_files = [Code::FileTooLarge, Code::InvalidUtf8, Code::InvalidGlob];
@@ -47,7 +47,7 @@ fn every_code_has_a_fixture() {
         .iter()
         .filter(|code| !untestable_in_files.contains(code))
         .filter(|code| {
-            let dir = root.join(code.name());
+            let dir = fixtures.join(if code.is_lint() { "lint" } else { "check" }).join(code.name());
             !dir.is_dir()
                 || !std::fs::read_dir(&dir)
                     .unwrap()

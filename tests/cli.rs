@@ -177,3 +177,46 @@ fn can_batch_answers_like_infisical() {
     assert_eq!(lines[4], serde_json::json!({ "id": "template", "allowed": true }));
     assert_eq!(lines[5]["error"], "rejected");
 }
+
+#[test]
+fn the_clean_example_is_lint_free_while_its_temporary_grants_run() {
+    let output = permc(&["lint", "policies/payments", "--at", "2026-11-21T15:00:00Z"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("ok: 0 errors, 0 warnings in 5 files"), "{text}");
+    // A week later the temporary grants have ended, and lint says so.
+    let output = permc(&["lint", "policies/payments", "--at", "2026-11-30T00:00:00Z"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "warnings alone do not fail: {text}");
+    assert_eq!(text.matches("warning[PC2009]").count(), 3, "{text}");
+}
+
+#[test]
+fn deny_warnings_fails_on_lints_and_project_levels_apply() {
+    let dir = std::env::temp_dir().join(format!("permc-levels-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let roles = "roles:\n  - slug: reader\n    permissions:\n      - { subject: secrets, action: read }\n";
+    std::fs::write(dir.join("roles.yaml"), roles).unwrap();
+    let project = |lints: &str| format!("project:\n  slug: x\n  environments: [dev]\n{lints}");
+    std::fs::write(dir.join("project.yaml"), project("")).unwrap();
+    let path = dir.to_str().unwrap();
+    let output = permc(&["lint", path, "--at", "2026-11-22T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("warning[PC2005]"));
+    let output = permc(&["lint", path, "--deny", "warnings", "--at", "2026-11-22T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("error[PC2005]"));
+    // `allow` in the project silences the lint; `deny` makes it an error.
+    std::fs::write(dir.join("project.yaml"), project("  lints: { legacy-read-action: allow }\n")).unwrap();
+    let output = permc(&["lint", path, "--deny", "warnings"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    std::fs::write(dir.join("project.yaml"), project("  lints: { PC2005: deny }\n")).unwrap();
+    let output = permc(&["lint", path]);
+    assert_eq!(output.status.code(), Some(1));
+    // An unknown lint name is an error of the declaration.
+    std::fs::write(dir.join("project.yaml"), project("  lints: { legacy-read: allow }\n")).unwrap();
+    let output = permc(&["check", path]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("did you mean `legacy-read-action`?"), "{}", stdout(&output));
+}

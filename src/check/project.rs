@@ -110,6 +110,43 @@ fn check_declaration(
             unknown_environment(sensitive, &known, diagnostics);
         }
     }
+    check_lint_levels(&first.lints, diagnostics);
+}
+
+/// `lints`: every key a lint code or name, every value a level.
+fn check_lint_levels(lints: &[(Spanned<String>, Spanned<String>)], diagnostics: &mut Vec<Diagnostic>) {
+    let names: Vec<&str> = Code::ALL.iter().filter(|it| it.is_lint()).map(|it| it.name()).collect();
+    for (code, level) in lints {
+        match Code::parse(&code.value) {
+            Some(found) if found.is_lint() => {}
+            Some(found) => diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, format!("`{}` is not a lint", code.value), code.file, code.span)
+                    .label(format!("{found} is an error of `permc check`"))
+                    .help("only lints (`PC2xxx`) can be configured; errors are always reported"),
+            ),
+            None => {
+                let mut diagnostic =
+                    Diagnostic::new(Code::InvalidValue, format!("unknown lint `{}`", code.value), code.file, code.span);
+                diagnostic = match catalog::suggest(&code.value, names.iter().copied()) {
+                    Some(name) => diagnostic.label(format!("did you mean `{name}`?")),
+                    None => diagnostic.label("not a lint code or name"),
+                };
+                diagnostics.push(diagnostic.help("`permc explain --list` lists every code"));
+            }
+        }
+        if crate::lint::Level::parse(&level.value).is_none() {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("unknown lint level `{}`", level.value),
+                    level.file,
+                    level.span,
+                )
+                .label("expected `allow`, `warn` or `deny`")
+                .help("`allow` silences the lint, `warn` reports it, `deny` makes it an error"),
+            );
+        }
+    }
 }
 
 /// Reports every value that repeats an earlier one.

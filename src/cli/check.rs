@@ -2,26 +2,39 @@
 
 use std::io::Write;
 
-use super::{CheckArgs, OutputFormat, exit, use_color};
+use std::path::Path;
+
+use super::{CheckArgs, CommonArgs, OutputFormat, exit, use_color};
 use crate::catalog::Catalog;
+use crate::lint::Options;
 use crate::render::{self, termcolor};
 use crate::workspace;
 
 pub fn run(args: &CheckArgs, catalog: &Catalog) -> Result<u8, String> {
-    let analysis = workspace::analyze(&args.path, catalog).map_err(|error| error.to_string())?;
+    run_with(&args.path, &args.common, catalog, None)
+}
+
+/// `check`, and with lint options `lint` (the options and whether warnings are denied).
+pub fn run_with(
+    path: &Path,
+    common: &CommonArgs,
+    catalog: &Catalog,
+    lint: Option<(&Options, bool)>,
+) -> Result<u8, String> {
+    let mut analysis = workspace::analyze(path, catalog).map_err(|error| error.to_string())?;
+    if let Some((options, deny_warnings)) = lint {
+        analysis.lint(catalog, options, deny_warnings);
+    }
     let db = &analysis.db;
-    match args.common.format {
+    match common.format {
         OutputFormat::Json => {
             let report = render::json_report(db, &analysis.diagnostics);
             let mut out = std::io::stdout().lock();
             writeln!(out, "{report}").map_err(|error| error.to_string())?;
         }
         OutputFormat::Human => {
-            let choice = if use_color(args.common.color) {
-                termcolor::ColorChoice::Always
-            } else {
-                termcolor::ColorChoice::Never
-            };
+            let choice =
+                if use_color(common.color) { termcolor::ColorChoice::Always } else { termcolor::ColorChoice::Never };
             let mut out = termcolor::StandardStream::stdout(choice);
             for diagnostic in &analysis.diagnostics {
                 render::human_styled(db, diagnostic, &mut out).map_err(|error| error.to_string())?;
@@ -33,7 +46,7 @@ pub fn run(args: &CheckArgs, catalog: &Catalog) -> Result<u8, String> {
                 writeln!(
                     out,
                     "note: no policy files (`*.hcl`, `*.yaml`, `*.yml`, `*.json`) under `{}`",
-                    args.path.display()
+                    path.display()
                 )
                 .map_err(|error| error.to_string())?;
             }

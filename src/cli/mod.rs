@@ -25,6 +25,8 @@ pub struct Cli {
 enum Command {
     /// Check every policy file under PATH against Infisical's permission catalog.
     Check(CheckArgs),
+    /// Check, then report what is legal but unwise: redundant and shadowed rules, legacy actions, ...
+    Lint(LintArgs),
     /// Print the documentation of a diagnostic code (`PC1010` or `unknown-subject`).
     Explain(ExplainArgs),
     /// Print the JSON Schema of YAML/JSON policy files for the catalog in use.
@@ -97,6 +99,21 @@ pub struct CheckArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    /// A policy file or a directory of policy files (`*.hcl`, `*.yaml`, `*.yml`, `*.json`).
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// `--deny warnings`: report every warning as an error (exit 1), for CI.
+    #[arg(long, value_name = "WHAT", value_parser = ["warnings"])]
+    deny: Option<String>,
+    /// The time temporary grants are judged at (ISO-8601, default now).
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct CommonArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
@@ -164,6 +181,16 @@ fn run(cli: Cli) -> Result<u8, String> {
             let catalog = load_catalog(&args.common)?;
             if args.batch { batch::run(catalog) } else { check::run(&args, catalog) }
         }
+        Command::Lint(args) => {
+            let catalog = load_catalog(&args.common)?;
+            let now_ms = match &args.at {
+                Some(text) => crate::check::values::parse_iso_datetime_ms(text)
+                    .ok_or_else(|| format!("`--at {text}` is not an ISO-8601 time such as `2026-11-22T09:00:00Z`"))?,
+                None => now_ms(),
+            };
+            let options = crate::lint::Options { now_ms };
+            check::run_with(&args.path, &args.common, catalog, Some((&options, args.deny.is_some())))
+        }
         Command::Explain(args) => explain::run(&args),
         Command::Can(args) => {
             let catalog = load_catalog_file(args.catalog.as_deref())?;
@@ -195,6 +222,12 @@ fn load_catalog_file(path: Option<&std::path::Path>) -> Result<&'static Catalog,
             Ok(Box::leak(Box::new(catalog)))
         }
     }
+}
+
+/// The current time in Unix milliseconds.
+fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|it| it.as_millis() as i64).unwrap_or_default()
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -15,7 +15,8 @@ use crate::syntax::{Entry, NodeKind};
 pub const TOP_LEVEL_KEYS: &[&str] =
     &["project", "roles", "identities", "users", "accessPolicies", "secretPolicies", "$schema"];
 
-pub(crate) const PROJECT_KEYS: &[&str] = &["slug", "id", "host", "catalog", "environments", "sensitiveEnvironments"];
+pub(crate) const PROJECT_KEYS: &[&str] =
+    &["slug", "id", "host", "catalog", "environments", "sensitiveEnvironments", "lints"];
 /// Keys of a role as the API returns it that describe the stored object, not the desired one.
 pub(crate) const ROLE_KEYS: &[&str] =
     &["slug", "name", "description", "permissions", "id", "projectId", "createdAt", "updatedAt"];
@@ -285,7 +286,28 @@ impl Lower<'_> {
             catalog: self.string(entries, "catalog"),
             environments: self.strings(entries, "environments"),
             sensitive_environments: self.strings(entries, "sensitiveEnvironments").unwrap_or_default(),
+            lints: self.lints(entries),
         })
+    }
+
+    /// `lints: { redundant-rule: allow, ... }`.
+    fn lints(&mut self, entries: &[Entry]) -> Vec<(Spanned<String>, Spanned<String>)> {
+        let Some(entry) = entries.iter().find(|entry| entry.key == "lints") else { return Vec::new() };
+        let Some(levels) = entry.value.as_map() else {
+            self.wrong_type(&entry.value, "lints", "an object of lint codes and levels");
+            return Vec::new();
+        };
+        let mut lints = Vec::new();
+        for level in levels {
+            match level.value.as_str() {
+                Some(value) => lints.push((
+                    Spanned::new(level.key.clone(), self.file, level.key_span),
+                    Spanned::new(value.to_owned(), self.file, level.value.span),
+                )),
+                None => self.wrong_type(&level.value, &level.key, "`allow`, `warn` or `deny`"),
+            }
+        }
+        lints
     }
 
     fn permissions(&mut self, entries: &[Entry]) -> Option<Permissions> {

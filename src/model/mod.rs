@@ -75,6 +75,8 @@ pub struct ProjectDecl {
     pub environments: Option<Vec<Spanned<String>>>,
     /// Environments where broad writes deserve a warning.
     pub sensitive_environments: Vec<Spanned<String>>,
+    /// Lint levels: code or name, and `allow`, `warn` or `deny`.
+    pub lints: Vec<(Spanned<String>, Spanned<String>)>,
 }
 
 /// A list of permission rules: a custom role's or an additional privilege's.

@@ -1,0 +1,211 @@
+//! Lints: what Infisical accepts but is unwise (warnings by default).
+//!
+//! Every lint that claims something about what rules grant rests on [`crate::scope`], which decides
+//! inclusion and overlap of rule scopes exactly, and every witness request it shows is re-evaluated with
+//! [`crate::eval`] first. Where a question cannot be decided (metadata conditions, templates that depend on
+//! unknown identity metadata), the lint stays silent: a wrong "redundant" is worse than none.
+//!
+//! - [`rules`]: one rule list at a time (a role, a privilege).
+//! - [`members`]: a member's rules as Infisical assembles them, with temporary windows.
+//! - [`policies`]: access and secret approval policies.
+
+mod members;
+mod policies;
+mod rules;
+
+use std::collections::HashMap;
+
+use crate::catalog::Catalog;
+use crate::check::rules::StoredRule;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Permissions, Project};
+use crate::source::{FileId, Span};
+use crate::syntax::{Node, NodeKind};
+
+/// What the lints need besides the project.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The time temporary grants are judged at (Unix milliseconds).
+    pub now_ms: i64,
+}
+
+/// Runs every lint. Diagnostics come with their codes' default severity; see [`apply_levels`].
+pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let sets = rule_sets(project);
+    for set in &sets {
+        rules::lint_set(catalog, project, set, &mut out);
+    }
+    let index: HashMap<(FileId, u32), &RuleSpans> =
+        sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
+    members::lint_members(catalog, project, options, &index, &mut out);
+    policies::lint_policies(catalog, project, &mut out);
+    out
+}
+
+/// A configured level for one lint code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Level {
+    pub fn parse(text: &str) -> Option<Level> {
+        match text {
+            "allow" => Some(Level::Allow),
+            "warn" => Some(Level::Warn),
+            "deny" => Some(Level::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// Applies per-code levels: `allow` drops a code's diagnostics, `warn` makes them warnings, `deny` errors.
+/// `deny_warnings` turns every remaining warning into an error (`--deny warnings`).
+pub fn apply_levels(diagnostics: &mut Vec<Diagnostic>, levels: &HashMap<Code, Level>, deny_warnings: bool) {
+    diagnostics.retain(|it| levels.get(&it.code) != Some(&Level::Allow));
+    for diagnostic in diagnostics.iter_mut() {
+        match levels.get(&diagnostic.code) {
+            Some(Level::Deny) => diagnostic.severity = Severity::Error,
+            Some(Level::Warn) => diagnostic.severity = Severity::Warning,
+            _ => {}
+        }
+        if deny_warnings && diagnostic.severity == Severity::Warning {
+            diagnostic.severity = Severity::Error;
+        }
+    }
+}
+
+/// Whose rules a rule list is.
+#[derive(Clone, Debug)]
+pub(crate) enum Owner {
+    Role(String),
+    Privilege { member: String, slug: String, permanent: bool },
+}
+
+impl Owner {
+    pub fn describe(&self) -> String {
+        match self {
+            Owner::Role(slug) => format!("role `{slug}`"),
+            Owner::Privilege { member, slug, .. } => format!("privilege `{slug}` of `{member}`"),
+        }
+    }
+}
+
+/// Where one rule is written.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleSpans {
+    /// The whole rule.
+    pub item: Span,
+    /// What to underline for the rule as a whole: its `action` value.
+    pub head: Span,
+    /// Each written action with its span.
+    pub actions: Vec<(String, Span)>,
+    /// Each condition key with its span.
+    pub conditions: Vec<(String, Span)>,
+}
+
+impl RuleSpans {
+    pub fn action(&self, name: &str) -> Span {
+        self.actions.iter().find(|(it, _)| it == name).map_or(self.head, |(_, span)| *span)
+    }
+}
+
+/// A rule list as Infisical stores it, with the place of every rule.
+pub(crate) struct RuleSet<'p> {
+    pub owner: Owner,
+    pub file: FileId,
+    pub stored: &'p [StoredRule],
+    pub items: Vec<RuleSpans>,
+}
+
+/// Every custom role's and privilege's rule list that Infisical would accept.
+fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
+    fn add<'p>(sets: &mut Vec<RuleSet<'p>>, owner: Owner, permissions: &'p Option<Permissions>) {
+        let Some(permissions) = permissions else { return };
+        let Some(stored) = &permissions.stored else { return };
+        let items = rule_spans(&permissions.node);
+        if items.len() == stored.len() {
+            sets.push(RuleSet { owner, file: permissions.file, stored: stored.as_slice(), items });
+        }
+    }
+    let mut sets = Vec::new();
+    for role in &project.roles {
+        add(&mut sets, Owner::Role(role.slug.value.clone()), &role.permissions);
+    }
+    for member in project.members() {
+        for privilege in &member.privileges {
+            let owner = Owner::Privilege {
+                member: member.name.value.clone(),
+                slug: privilege.slug.value.clone(),
+                permanent: privilege.temporary.is_none(),
+            };
+            add(&mut sets, owner, &privilege.permissions);
+        }
+    }
+    sets
+}
+
+fn rule_spans(node: &Node) -> Vec<RuleSpans> {
+    let Some(items) = node.as_seq() else { return Vec::new() };
+    items
+        .iter()
+        .map(|item| {
+            let action = item.get("action").map(|it| &it.value);
+            let actions = match action.map(|it| &it.kind) {
+                Some(NodeKind::String(name)) => vec![(name.clone(), action.unwrap().span)],
+                Some(NodeKind::Seq(names)) => {
+                    names.iter().filter_map(|it| Some((it.as_str()?.to_owned(), it.span))).collect()
+                }
+                _ => Vec::new(),
+            };
+            let conditions = item
+                .get("conditions")
+                .and_then(|it| it.value.as_map())
+                .map(|entries| entries.iter().map(|it| (it.key.clone(), it.key_span)).collect())
+                .unwrap_or_default();
+            RuleSpans { item: item.span, head: action.map_or(item.span, |it| it.span), actions, conditions }
+        })
+        .collect()
+}
+
+pub(crate) use crate::scope::secret_paths;
+
+/// `a`, `a` and `b`, `a`, `b` and `c`, `a`, `b` and 2 more.
+pub(crate) fn list_names(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|it| format!("`{it}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, second] => format!("{first} and {second}"),
+        [first, second, third] => format!("{first}, {second} and {third}"),
+        [first, second, rest @ ..] => format!("{first}, {second} and {} more", rest.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_paths_are_normalized_paths() {
+        let paths = secret_paths();
+        for good in ["/", "/app", "/app/db"] {
+            assert!(paths.contains(good), "{good}");
+        }
+        for bad in ["", "app", "/app/", "//", "/app//db", "/app\n", "/.git"] {
+            assert!(!paths.contains(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_are_listed_briefly() {
+        let names: Vec<String> = ["a", "b", "c", "d"].iter().map(|it| it.to_string()).collect();
+        assert_eq!(list_names(&names[..1]), "`a`");
+        assert_eq!(list_names(&names[..2]), "`a` and `b`");
+        assert_eq!(list_names(&names), "`a`, `b` and 2 more");
+    }
+}

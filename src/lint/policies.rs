@@ -1,0 +1,259 @@
+//! Lints on access-approval and secret-approval policies.
+//!
+//! Infisical finds the policy of a secret with `picomatch.isMatch(secretPath, policy.secretPath,
+//! { strictSlashes: false })`, the same matcher as `$glob`, so a policy's path is read as a glob here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use super::{list_names, secret_paths};
+use crate::catalog::Catalog;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::eval::{self, EvalRule};
+use crate::lang::Lang;
+use crate::model::{AccessPolicy, Enforcement, Principal, PrincipalKind, Project, SecretPolicy, Spanned};
+use crate::scope::{Group, glob_language};
+use crate::source::{FileId, Span};
+
+pub(super) fn lint_policies(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
+    privilege_bypass(catalog, project, out);
+    for policy in &project.access_policies {
+        if policy.enforcement.as_ref().is_some_and(|it| it.value == Enforcement::Soft) && policy.bypassers.is_empty() {
+            let span = policy.enforcement.as_ref().map_or(policy.name.span, |it| it.span);
+            out.push(
+                Diagnostic::new(
+                    Code::BypassWithoutBypassers,
+                    format!("access policy `{}` may be bypassed by anyone", policy.name.value),
+                    policy.file,
+                    span,
+                )
+                .label("soft enforcement with no bypassers named")
+                .help("name the users or groups that may bypass in `bypassers`, or enforce the policy `hard`"),
+            );
+        }
+        for (number, step) in policy.steps.iter().enumerate() {
+            let what = format!("step {} of access policy `{}`", number + 1, policy.name.value);
+            let approval = Approval { file: policy.file, name: &policy.name, span: step.span };
+            approval.check(
+                &what,
+                policy.allowed_self_approvals.as_ref(),
+                step.approvals.as_ref(),
+                &step.approvers,
+                out,
+            );
+        }
+    }
+    for policy in &project.secret_policies {
+        let what = format!("secret policy `{}`", policy.name.value);
+        let approval = Approval { file: policy.file, name: &policy.name, span: policy.span };
+        approval.check(
+            &what,
+            policy.allowed_self_approvals.as_ref(),
+            policy.approvals.as_ref(),
+            &policy.approvers,
+            out,
+        );
+    }
+    let access: Vec<Scoped> = project.access_policies.iter().map(Scoped::access).collect();
+    overlapping(&access, "access", out);
+    let secret: Vec<Scoped> = project.secret_policies.iter().map(Scoped::secret).collect();
+    overlapping(&secret, "secret", out);
+}
+
+/// One set of approvers with the number of approvals it needs.
+struct Approval<'p> {
+    file: FileId,
+    name: &'p Spanned<String>,
+    /// Where to point when `approvals` is not written.
+    span: Span,
+}
+
+impl Approval<'_> {
+    fn check(
+        &self,
+        what: &str,
+        self_approvals: Option<&Spanned<bool>>,
+        required: Option<&Spanned<u32>>,
+        approvers: &[Principal],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let all_users = approvers.iter().all(|it| it.kind == PrincipalKind::User);
+        if let Some(required) = required
+            && !approvers.is_empty()
+            && all_users
+            && (required.value as usize) > approvers.len()
+        {
+            let span = if required.span.is_empty() { self.span } else { required.span };
+            out.push(
+                Diagnostic::new(
+                    Code::ApprovalsExceedApprovers,
+                    format!("{what} needs {} approvals but has {} approvers", required.value, approvers.len()),
+                    self.file,
+                    span,
+                )
+                .label("can never be reached")
+                .help("lower `approvals`, or add approvers"),
+            );
+        }
+        if self_approvals.is_some_and(|it| !it.value) || required.is_some_and(|it| it.value > 1) {
+            return;
+        }
+        let [only] = approvers else { return };
+        if only.kind != PrincipalKind::User {
+            return;
+        }
+        let mut diagnostic = Diagnostic::new(
+            Code::SelfApproval,
+            format!("`{}` may approve their own requests under `{}`", only.display(), self.name.value),
+            self.file,
+            only.span,
+        )
+        .label("the only approver");
+        diagnostic = match self_approvals {
+            Some(allowed) => diagnostic.secondary(self.file, allowed.span, "self-approval allowed here"),
+            None => diagnostic.note("`allowedSelfApprovals` is `true` unless set to `false`"),
+        };
+        out.push(diagnostic.help("set `allowedSelfApprovals: false`, or add a second approver"));
+    }
+}
+
+/// A policy's environments, path language and enforcement.
+struct Scoped<'p> {
+    file: FileId,
+    name: &'p Spanned<String>,
+    environments: Vec<&'p str>,
+    path: Option<&'p Spanned<String>>,
+    enforcement: Enforcement,
+}
+
+impl<'p> Scoped<'p> {
+    fn access(policy: &'p AccessPolicy) -> Scoped<'p> {
+        Scoped {
+            file: policy.file,
+            name: &policy.name,
+            environments: policy.environments.iter().map(|it| it.value.as_str()).collect(),
+            path: policy.secret_path.as_ref(),
+            enforcement: policy.enforcement.as_ref().map_or(Enforcement::Hard, |it| it.value),
+        }
+    }
+
+    fn secret(policy: &'p SecretPolicy) -> Scoped<'p> {
+        Scoped {
+            file: policy.file,
+            name: &policy.name,
+            environments: policy.environments.iter().map(|it| it.value.as_str()).collect(),
+            path: policy.secret_path.as_ref(),
+            enforcement: policy.enforcement.as_ref().map_or(Enforcement::Hard, |it| it.value),
+        }
+    }
+
+    fn paths(&self) -> Option<Lang> {
+        let path = self.path?;
+        Some(glob_language(&path.value).ok()?.intersect(&secret_paths()))
+    }
+}
+
+fn overlapping(policies: &[Scoped], kind: &str, out: &mut Vec<Diagnostic>) {
+    let languages: Vec<Option<Lang>> = policies.iter().map(Scoped::paths).collect();
+    // Only policies of one environment can overlap: pair them per environment.
+    let mut by_environment: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, policy) in policies.iter().enumerate() {
+        for environment in &policy.environments {
+            by_environment.entry(environment).or_default().push(index);
+        }
+    }
+    let mut pairs = BTreeSet::new();
+    for indices in by_environment.values() {
+        for (at, &second) in indices.iter().enumerate() {
+            for &first in &indices[..at] {
+                if policies[first].enforcement != policies[second].enforcement {
+                    pairs.insert((first, second));
+                }
+            }
+        }
+    }
+    for (first, second) in pairs {
+        let (a, b) = (&policies[first], &policies[second]);
+        let shared: Vec<String> =
+            a.environments.iter().filter(|env| b.environments.contains(env)).map(|it| it.to_string()).collect();
+        if shared.is_empty() {
+            continue;
+        }
+        let (Some(first_paths), Some(second_paths)) = (&languages[first], &languages[second]) else { continue };
+        let Ok(Some(path)) = first_paths.intersect(second_paths).witness() else { continue };
+        let word = |it: Enforcement| if it == Enforcement::Hard { "hard" } else { "soft" };
+        out.push(
+            Diagnostic::new(
+                Code::OverlappingApprovalPolicies,
+                format!(
+                    "{kind} policies `{}` ({}) and `{}` ({}) both cover `{path}` in {}",
+                    a.name.value,
+                    word(a.enforcement),
+                    b.name.value,
+                    word(b.enforcement),
+                    list_names(&shared)
+                ),
+                b.file,
+                b.path.map_or(b.name.span, |it| it.span),
+            )
+            .label("overlaps the other policy")
+            .secondary(a.file, a.path.map_or(a.name.span, |it| it.span), "with different enforcement")
+            .help("make the paths disjoint, or give both policies the same enforcement"),
+        );
+    }
+}
+
+/// Permanent additional privileges that read secrets an access policy protects.
+fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
+    const READS: &[&str] = &["describeSecret", "readValue", "read"];
+    for policy in &project.access_policies {
+        let Some(path) = &policy.secret_path else { continue };
+        for member in project.members() {
+            for privilege in member.privileges.iter().filter(|it| it.temporary.is_none()) {
+                let Some(stored) = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref()) else { continue };
+                let prepared = eval::order(catalog, stored);
+                let found =
+                    prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets").find_map(|rule| {
+                        let action = rule.actions.iter().find(|it| READS.contains(&it.as_str()))?;
+                        policy.environments.iter().find_map(|environment| {
+                            let mut conditions = Map::new();
+                            conditions.insert("environment".into(), Value::String(environment.value.clone()));
+                            conditions.insert("secretPath".into(), json!({ "$glob": path.value }));
+                            let protected = EvalRule {
+                                subject: "secrets".into(),
+                                actions: vec![action.clone()],
+                                inverted: false,
+                                conditions: Some(conditions),
+                                origin: usize::MAX,
+                            };
+                            let pair = [rule.clone(), protected];
+                            let group = Group::build(catalog, &pair, "secrets", action, vec![0, 1]);
+                            let witness = group.overlap(0, 1).ok()??;
+                            let object = witness.object();
+                            // The privilege as a whole (its own denies included) grants the request.
+                            let granted =
+                                eval::can(&prepared, action, "secrets", object.as_ref()).is_ok_and(|it| it.allowed);
+                            granted.then(|| (action.clone(), witness))
+                        })
+                    });
+                let Some((action, witness)) = found else { continue };
+                out.push(
+                    Diagnostic::new(
+                        Code::PrivilegeBypassesApproval,
+                        format!(
+                            "permanent privilege `{}` of `{}` reaches secrets access policy `{}` protects",
+                            privilege.slug.value, member.name.value, policy.name.value
+                        ),
+                        privilege.slug.file,
+                        privilege.slug.span,
+                    )
+                    .label(format!("allows `{action}` on {witness}"))
+                    .secondary(policy.file, path.span, "protected by this access policy")
+                    .help("make the privilege temporary, or leave this path to access requests"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,760 @@
+//! Rule scopes as sets of requests, decided exactly.
+//!
+//! For one subject and action, a request is a type-level check (no object) or an object: one value per
+//! condition field. A string field holds a string or is absent; a tag field (`secretTags`) holds a list of
+//! strings or is absent. A rule's conditions describe a *product* of per-field sets: for strings a regular
+//! language ([`Lang`]: `$eq`, `$ne`, `$in` are finite or co-finite, `$glob` is picomatch's language) plus
+//! whether the absent value is in; for tags, which combinations of the tag literals the rules mention are
+//! present, as a truth table.
+//!
+//! Rules are consulted as Infisical does (the last matching rule decides), so what a list of rules allows is
+//! a union of products minus products. The questions the lints ask are answered by walking the rules from
+//! the highest priority down while keeping the still-undecided part of a region as a list of disjoint
+//! products; every "no" comes with a concrete witness request, which is then re-evaluated with
+//! [`crate::eval::can`] before anyone sees it.
+//!
+//! Secret paths range over the paths requests carry ([`secret_paths`]): normalized, without control
+//! characters. Every other string field ranges over all strings.
+//!
+//! Metadata conditions (`$elemMatch`) and unrendered templates are not modelled: a group containing one is
+//! answered [`Outcome::Unknown`], and the lints stay silent rather than guess.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::catalog::{Catalog, ConditionKind};
+use crate::eval::{self, EvalRule};
+use crate::glob;
+use crate::lang::{Lang, Unsupported};
+
+/// The most disjoint pieces a region may be split into before a question is given up.
+const PIECE_LIMIT: usize = 4_096;
+/// The most tag literals one field may mention (the truth table has 2^n rows).
+const ATOM_LIMIT: usize = 12;
+
+/// A set of values of one field.
+#[derive(Clone, Debug)]
+enum Set {
+    Str {
+        lang: Lang,
+        absent: bool,
+    },
+    /// Row `m` of `rows` is the tag lists whose members among the field's atoms are the bits of `m`.
+    Tags {
+        rows: Vec<bool>,
+        absent: bool,
+    },
+}
+
+impl Set {
+    fn with_absent(self) -> Set {
+        match self {
+            Set::Str { lang, .. } => Set::Str { lang, absent: true },
+            Set::Tags { rows, .. } => Set::Tags { rows, absent: true },
+        }
+    }
+
+    fn intersect(&self, other: &Set) -> Set {
+        match (self, other) {
+            (Set::Str { lang: a, absent: x }, Set::Str { lang: b, absent: y }) => {
+                Set::Str { lang: a.intersect(b), absent: *x && *y }
+            }
+            (Set::Tags { rows: a, absent: x }, Set::Tags { rows: b, absent: y }) => {
+                Set::Tags { rows: a.iter().zip(b).map(|(a, b)| *a && *b).collect(), absent: *x && *y }
+            }
+            _ => unreachable!("a field has one kind"),
+        }
+    }
+
+    fn minus(&self, other: &Set) -> Set {
+        match (self, other) {
+            (Set::Str { lang: a, absent: x }, Set::Str { lang: b, absent: y }) => {
+                Set::Str { lang: a.minus(b), absent: *x && !*y }
+            }
+            (Set::Tags { rows: a, absent: x }, Set::Tags { rows: b, absent: y }) => {
+                Set::Tags { rows: a.iter().zip(b).map(|(a, b)| *a && !*b).collect(), absent: *x && !*y }
+            }
+            _ => unreachable!("a field has one kind"),
+        }
+    }
+
+    fn is_empty(&self) -> Result<bool, Unsupported> {
+        match self {
+            Set::Str { lang, absent } => Ok(!*absent && lang.is_empty()?),
+            Set::Tags { rows, absent } => Ok(!*absent && !rows.contains(&true)),
+        }
+    }
+
+    /// A value of the set: present values first.
+    fn witness(&self, atoms: &[String]) -> Result<Option<Value>, Unsupported> {
+        match self {
+            Set::Str { lang, absent } => Ok(match lang.witness()? {
+                Some(text) => Some(Value::String(text)),
+                None if *absent => None,
+                None => return Err(Unsupported("an empty set has no witness".into())),
+            }),
+            Set::Tags { rows, absent } => match rows.iter().position(|it| *it) {
+                Some(row) => Ok(Some(Value::Array(
+                    atoms
+                        .iter()
+                        .enumerate()
+                        .filter(|(bit, _)| row & (1 << bit) != 0)
+                        .map(|(_, atom)| Value::String(atom.clone()))
+                        .collect(),
+                ))),
+                None if *absent => Ok(None),
+                None => Err(Unsupported("an empty set has no witness".into())),
+            },
+        }
+    }
+}
+
+/// A product of per-field sets, in the group's field order.
+#[derive(Clone, Debug)]
+struct Product(Vec<Set>);
+
+impl Product {
+    fn intersect(&self, other: &Product) -> Product {
+        Product(self.0.iter().zip(&other.0).map(|(a, b)| a.intersect(b)).collect())
+    }
+
+    fn is_empty(&self) -> Result<bool, Unsupported> {
+        for set in &self.0 {
+            if set.is_empty()? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `self` minus `other` as disjoint products.
+    fn minus(&self, other: &Product) -> Result<Vec<Product>, Unsupported> {
+        if self.intersect(other).is_empty()? {
+            return Ok(vec![self.clone()]);
+        }
+        let mut pieces = Vec::new();
+        let mut prefix = self.clone();
+        for field in 0..self.0.len() {
+            let outside = self.0[field].minus(&other.0[field]);
+            if !outside.is_empty()? {
+                let mut piece = prefix.clone();
+                piece.0[field] = outside;
+                pieces.push(piece);
+            }
+            prefix.0[field] = self.0[field].intersect(&other.0[field]);
+        }
+        Ok(pieces)
+    }
+}
+
+/// One condition field of a group.
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    tags: bool,
+    /// Whether objects of the subject have this field at all (a condition on a field Infisical never sets
+    /// can only see it absent).
+    exists: bool,
+    /// A secret path: its values are [`secret_paths`].
+    path: bool,
+    /// The tag literals the rules mention (tag fields only).
+    atoms: Vec<String>,
+}
+
+/// A request: a type-level check, or an object with a value (or none) per field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    TypeLevel,
+    Object(Vec<(String, Option<Value>)>),
+}
+
+impl Request {
+    /// The object CASL would be given.
+    pub fn object(&self) -> Option<Map<String, Value>> {
+        match self {
+            Request::TypeLevel => None,
+            Request::Object(fields) => {
+                Some(fields.iter().filter_map(|(key, value)| Some((key.clone(), value.clone()?))).collect())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Request::TypeLevel => f.write_str("a check without an object (type level)"),
+            Request::Object(fields) if fields.is_empty() => f.write_str("any object"),
+            Request::Object(fields) => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|(key, value)| match value {
+                        None => format!("{key} absent"),
+                        Some(Value::String(text)) => format!("{key}={}", show(text)),
+                        Some(Value::Array(items)) => {
+                            let items: Vec<String> =
+                                items.iter().map(|it| show(it.as_str().unwrap_or_default())).collect();
+                            format!("{key}=[{}]", items.join(","))
+                        }
+                        Some(other) => format!("{key}={other}"),
+                    })
+                    .collect();
+                f.write_str(&parts.join(" "))
+            }
+        }
+    }
+}
+
+/// A value as shown in a witness: bare when plain, JSON-quoted otherwise.
+fn show(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "/._-*:@".contains(c))
+        && !text.starts_with(['-']);
+    if plain { text.to_owned() } else { Value::String(text.to_owned()).to_string() }
+}
+
+/// The rules of one subject and action, in evaluation order (the last matching rule decides).
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub subject: String,
+    pub action: String,
+    pub fields: Vec<Field>,
+    /// Indices into the rule list the group was built from.
+    pub members: Vec<usize>,
+    inverted: Vec<bool>,
+    unconditional: Vec<bool>,
+    /// `None` when the group cannot be modelled; the reason.
+    regions: Result<Vec<Product>, String>,
+}
+
+/// The answer to a question about a group.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The answers never differ. `covering` lists the rules (indices into the rule list) that answer
+    /// instead, where that is meaningful.
+    Same { covering: Vec<usize> },
+    /// They differ on `witness`: the answer with and without the change.
+    Differs { witness: Request, before: bool, after: bool },
+    /// The question could not be decided (metadata conditions, templates, limits).
+    Unknown(String),
+}
+
+/// Groups prepared rules by subject and action (one rule is in the group of every action it names).
+pub fn groups(catalog: &Catalog, rules: &[EvalRule]) -> Vec<Group> {
+    let mut index: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (at, rule) in rules.iter().enumerate() {
+        for action in &rule.actions {
+            index.entry((rule.subject.as_str(), action.as_str())).or_default().push(at);
+        }
+    }
+    index
+        .into_iter()
+        .map(|((subject, action), members)| Group::build(catalog, rules, subject, action, members))
+        .collect()
+}
+
+impl Group {
+    pub fn build(catalog: &Catalog, rules: &[EvalRule], subject: &str, action: &str, members: Vec<usize>) -> Group {
+        let sources = members.clone();
+        Group::build_over(catalog, rules, subject, action, members, &sources)
+    }
+
+    /// The groups of several actions of one subject over the same fields, so their regions can be compared.
+    pub fn family(catalog: &Catalog, rules: &[EvalRule], subject: &str, actions: &[&str]) -> Vec<Group> {
+        let members = |action: &str| -> Vec<usize> {
+            (0..rules.len())
+                .filter(|&at| rules[at].subject == subject && rules[at].actions.iter().any(|it| it == action))
+                .collect()
+        };
+        let sources: Vec<usize> = actions.iter().flat_map(|action| members(action)).collect();
+        actions
+            .iter()
+            .map(|action| Group::build_over(catalog, rules, subject, action, members(action), &sources))
+            .collect()
+    }
+
+    /// The group of `members` (indices into `rules`), over the fields the rules at `sources` mention: groups
+    /// built over the same sources can be compared.
+    pub fn build_over(
+        catalog: &Catalog,
+        rules: &[EvalRule],
+        subject: &str,
+        action: &str,
+        members: Vec<usize>,
+        sources: &[usize],
+    ) -> Group {
+        let inverted = members.iter().map(|&at| rules[at].inverted).collect();
+        let unconditional = members.iter().map(|&at| rules[at].conditions.is_none()).collect();
+        let (fields, regions) = match model(catalog, rules, subject, &members, sources) {
+            Ok((fields, regions)) => (fields, Ok(regions)),
+            Err(why) => (Vec::new(), Err(why)),
+        };
+        Group {
+            subject: subject.to_owned(),
+            action: action.to_owned(),
+            fields,
+            members,
+            inverted,
+            unconditional,
+            regions,
+        }
+    }
+
+    /// Whether the rule at `position` is a deny.
+    pub fn is_inverted(&self, position: usize) -> bool {
+        self.inverted[position]
+    }
+
+    /// Whether the group could be modelled.
+    pub fn unknown(&self) -> Option<&str> {
+        self.regions.as_ref().err().map(String::as_str)
+    }
+
+    /// What changes when the rules at `removed` (positions in `members`) are taken out.
+    pub fn removal(&self, removed: &[usize]) -> Outcome {
+        match self.removal_inner(removed) {
+            Ok(outcome) => outcome,
+            Err(Unsupported(why)) => Outcome::Unknown(why),
+        }
+    }
+
+    fn removal_inner(&self, removed: &[usize]) -> Result<Outcome, Unsupported> {
+        let regions = self.regions.as_ref().map_err(|why| Unsupported(why.clone()))?;
+        let keep: Vec<usize> = (0..self.members.len()).filter(|it| !removed.contains(it)).collect();
+        let before = self.type_level(&(0..self.members.len()).collect::<Vec<_>>());
+        let after = self.type_level(&keep);
+        if before != after {
+            return Ok(Outcome::Differs { witness: Request::TypeLevel, before, after });
+        }
+        let mut covering = BTreeSet::new();
+        for &position in removed {
+            // Where the removed rule decides: its region minus every rule of higher priority. A kept rule
+            // that takes part of it away answers there instead.
+            let mut decided = vec![regions[position].clone()];
+            for (higher, region) in regions.iter().enumerate().skip(position + 1) {
+                let mut takes = false;
+                for piece in &decided {
+                    if !piece.intersect(region).is_empty()? {
+                        takes = true;
+                        break;
+                    }
+                }
+                if takes {
+                    if !removed.contains(&higher) {
+                        covering.insert(self.members[higher]);
+                    }
+                    decided = subtract(decided, region)?;
+                }
+            }
+            let lower: Vec<usize> = keep.iter().copied().filter(|it| *it < position).collect();
+            let wanted = !self.inverted[position];
+            match self.walk(decided, &lower, wanted)? {
+                Walk::Found(witness) => {
+                    return Ok(Outcome::Differs { witness: self.request(&witness)?, before: wanted, after: !wanted });
+                }
+                Walk::Never(rules) => covering.extend(rules.into_iter().map(|it| self.members[it])),
+            }
+        }
+        Ok(Outcome::Same { covering: covering.into_iter().collect() })
+    }
+
+    /// Walks `rules` (positions, ascending) from the highest priority down over `region`, looking for a
+    /// request the rules answer differently from `wanted` (no rule matching counts as a deny). Returns that
+    /// request, or the rules that answered `wanted` somewhere in the region.
+    fn walk(&self, mut region: Vec<Product>, rules: &[usize], wanted: bool) -> Result<Walk, Unsupported> {
+        let regions = self.regions.as_ref().map_err(|why| Unsupported(why.clone()))?;
+        let mut answering = Vec::new();
+        for &position in rules.iter().rev() {
+            if region.is_empty() {
+                break;
+            }
+            let answer = !self.inverted[position];
+            let mut hit = None;
+            for piece in &region {
+                let both = piece.intersect(&regions[position]);
+                if !both.is_empty()? {
+                    hit = Some(both);
+                    break;
+                }
+            }
+            let Some(hit) = hit else { continue };
+            if answer != wanted {
+                return Ok(Walk::Found(hit));
+            }
+            answering.push(position);
+            region = subtract(region, &regions[position])?;
+        }
+        match region.into_iter().next() {
+            // Requests no rule matches are denied.
+            Some(rest) if wanted => Ok(Walk::Found(rest)),
+            _ => Ok(Walk::Never(answering)),
+        }
+    }
+
+    /// CASL's type-level answer with only the rules at `positions`.
+    fn type_level(&self, positions: &[usize]) -> bool {
+        for &position in positions.iter().rev() {
+            match (self.unconditional[position], self.inverted[position]) {
+                (true, inverted) => return !inverted,
+                (false, false) => return true,
+                (false, true) => continue,
+            }
+        }
+        false
+    }
+
+    fn request(&self, product: &Product) -> Result<Request, Unsupported> {
+        let mut fields = Vec::new();
+        for (field, set) in self.fields.iter().zip(&product.0) {
+            fields.push((field.name.clone(), set.witness(&field.atoms)?));
+        }
+        Ok(Request::Object(fields))
+    }
+
+    /// A request both rules (positions in `members`) match, if there is one.
+    pub fn overlap(&self, first: usize, second: usize) -> Result<Option<Request>, String> {
+        let regions = self.regions.as_ref().map_err(Clone::clone)?;
+        let both = regions[first].intersect(&regions[second]);
+        match both.is_empty() {
+            Ok(true) => Ok(None),
+            Ok(false) => self.request(&both).map(Some).map_err(|it| it.0),
+            Err(Unsupported(why)) => Err(why),
+        }
+    }
+}
+
+impl Group {
+    /// The part of `region` the group allows and the part it denies, as disjoint pieces.
+    fn split(&self, region: Vec<Product>) -> Result<(Vec<Product>, Vec<Product>), Unsupported> {
+        let regions = self.regions.as_ref().map_err(|why| Unsupported(why.clone()))?;
+        let (mut allowed, mut denied) = (Vec::new(), Vec::new());
+        let mut rest = region;
+        for position in (0..self.members.len()).rev() {
+            if rest.is_empty() {
+                break;
+            }
+            let target = if self.inverted[position] { &mut denied } else { &mut allowed };
+            for piece in &rest {
+                let both = piece.intersect(&regions[position]);
+                if !both.is_empty()? {
+                    target.push(both);
+                }
+            }
+            rest = subtract(rest, &regions[position])?;
+            if allowed.len() + denied.len() > PIECE_LIMIT {
+                return Err(Unsupported(format!("more than {PIECE_LIMIT} pieces")));
+            }
+        }
+        denied.extend(rest);
+        Ok((allowed, denied))
+    }
+
+    /// A request some group of `these` allows and every group of `others` denies (all built over the same
+    /// sources).
+    pub fn any_allowed_beyond(these: &[&Group], others: &[&Group]) -> Outcome {
+        let Some(first) = these.first() else { return Outcome::Same { covering: Vec::new() } };
+        let inner = || -> Result<Option<Product>, Unsupported> {
+            let everything = Product(first.fields.iter().map(full).collect());
+            let mut region = Vec::new();
+            for group in these {
+                region.extend(group.split(vec![everything.clone()])?.0);
+            }
+            for other in others {
+                region = other.split(region)?.1;
+            }
+            Ok(region.into_iter().next())
+        };
+        match inner() {
+            Ok(None) => Outcome::Same { covering: Vec::new() },
+            Ok(Some(piece)) => match first.request(&piece) {
+                Ok(witness) => Outcome::Differs { witness, before: true, after: false },
+                Err(Unsupported(why)) => Outcome::Unknown(why),
+            },
+            Err(Unsupported(why)) => Outcome::Unknown(why),
+        }
+    }
+
+    /// CASL's answer to a check without an object.
+    pub fn allows_type_level(&self) -> bool {
+        self.type_level(&(0..self.members.len()).collect::<Vec<_>>())
+    }
+
+    /// A request this group allows and every group of `others` denies (all built with [`Group::family`]).
+    pub fn allowed_beyond(&self, others: &[&Group]) -> Outcome {
+        let inner = || -> Result<Option<Product>, Unsupported> {
+            let everything = Product(self.fields.iter().map(full).collect());
+            let (mut region, _) = self.split(vec![everything])?;
+            for other in others {
+                let (_, denied) = other.split(region)?;
+                region = denied;
+            }
+            Ok(region.into_iter().next())
+        };
+        match inner() {
+            Ok(None) => Outcome::Same { covering: Vec::new() },
+            Ok(Some(piece)) => match self.request(&piece) {
+                Ok(witness) => Outcome::Differs { witness, before: true, after: false },
+                Err(Unsupported(why)) => Outcome::Unknown(why),
+            },
+            Err(Unsupported(why)) => Outcome::Unknown(why),
+        }
+    }
+
+    /// The first field whose condition no value satisfies in the rule at `position`, if any.
+    pub fn empty_field(&self, position: usize) -> Result<Option<String>, String> {
+        let regions = self.regions.as_ref().map_err(Clone::clone)?;
+        for (field, set) in self.fields.iter().zip(&regions[position].0) {
+            if set.is_empty().map_err(|it| it.0)? {
+                return Ok(Some(field.name.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A request the rule at `position` matches that some allow of the group matches too: for a deny,
+    /// whether it removes anything from what the group's allows grant (type-level checks included).
+    pub fn meets_allow(&self, position: usize) -> Outcome {
+        let allows: Vec<usize> = (0..self.members.len()).filter(|it| !self.inverted[*it]).collect();
+        if self.unconditional[position] && !allows.is_empty() {
+            return Outcome::Differs { witness: Request::TypeLevel, before: false, after: true };
+        }
+        let inner = || -> Result<Outcome, Unsupported> {
+            let regions = self.regions.as_ref().map_err(|why| Unsupported(why.clone()))?;
+            Ok(match self.walk(vec![regions[position].clone()], &allows, false)? {
+                Walk::Found(piece) => Outcome::Differs { witness: self.request(&piece)?, before: false, after: true },
+                Walk::Never(_) => Outcome::Same { covering: Vec::new() },
+            })
+        };
+        inner().unwrap_or_else(|Unsupported(why)| Outcome::Unknown(why))
+    }
+
+    /// Whether every object the rule at `position` matches is matched by one of the rules at `others`.
+    pub fn covered_by(&self, position: usize, others: &[usize]) -> Result<bool, String> {
+        let regions = self.regions.as_ref().map_err(Clone::clone)?;
+        let mut rest = vec![regions[position].clone()];
+        for &other in others {
+            rest = subtract(rest, &regions[other]).map_err(|it| it.0)?;
+            if rest.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(rest.is_empty())
+    }
+
+    /// The values of `field` the rule at `position` accepts, when the field is a string field.
+    pub fn values(&self, position: usize, field: &str) -> Option<(Lang, bool)> {
+        let regions = self.regions.as_ref().ok()?;
+        let index = self.fields.iter().position(|it| it.name == field)?;
+        match &regions[position].0[index] {
+            Set::Str { lang, absent } => Some((lang.clone(), *absent)),
+            Set::Tags { .. } => None,
+        }
+    }
+}
+
+enum Walk {
+    Found(Product),
+    Never(Vec<usize>),
+}
+
+fn subtract(region: Vec<Product>, other: &Product) -> Result<Vec<Product>, Unsupported> {
+    let mut out = Vec::with_capacity(region.len());
+    for piece in region {
+        out.extend(piece.minus(other)?);
+        if out.len() > PIECE_LIMIT {
+            return Err(Unsupported(format!("more than {PIECE_LIMIT} pieces")));
+        }
+    }
+    Ok(out)
+}
+
+/// The fields of a group and the region of each of its rules.
+fn model(
+    catalog: &Catalog,
+    rules: &[EvalRule],
+    subject: &str,
+    members: &[usize],
+    sources: &[usize],
+) -> Result<(Vec<Field>, Vec<Product>), String> {
+    let definition = catalog.subject(subject).ok_or_else(|| format!("unknown subject `{subject}`"))?;
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for &at in sources {
+        for (key, value) in rules[at].conditions.iter().flatten() {
+            if value.to_string().contains("{{") {
+                return Err("a condition has a template".into());
+            }
+            names.insert(key);
+        }
+    }
+    let mut fields = Vec::new();
+    for name in names {
+        let condition = definition.condition(name).ok_or_else(|| format!("unknown condition `{name}`"))?;
+        let tags = match condition.kind {
+            ConditionKind::String | ConditionKind::Path => false,
+            ConditionKind::Tags => true,
+            ConditionKind::Metadata => return Err("metadata conditions are not modelled".into()),
+        };
+        let mut atoms = BTreeSet::new();
+        if tags {
+            for &at in sources {
+                if let Some(value) = rules[at].conditions.as_ref().and_then(|it| it.get(name)) {
+                    collect_atoms(value, &mut atoms);
+                }
+            }
+        }
+        if atoms.len() > ATOM_LIMIT {
+            return Err(format!("more than {ATOM_LIMIT} values of `{name}`"));
+        }
+        let exists = definition.fields.contains_key(name);
+        let path = matches!(condition.kind, ConditionKind::Path);
+        fields.push(Field { name: name.to_owned(), tags, exists, path, atoms: atoms.into_iter().collect() });
+    }
+    let mut regions = Vec::new();
+    for &at in members {
+        let mut sets = Vec::new();
+        for field in &fields {
+            let condition = rules[at].conditions.as_ref().and_then(|it| it.get(&field.name));
+            sets.push(field_set(field, condition)?);
+        }
+        regions.push(Product(sets));
+    }
+    Ok((fields, regions))
+}
+
+fn collect_atoms(value: &Value, atoms: &mut BTreeSet<String>) {
+    match value {
+        Value::String(text) => {
+            atoms.insert(text.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|it| collect_atoms(it, atoms)),
+        Value::Object(operators) => operators.values().for_each(|it| collect_atoms(it, atoms)),
+        _ => {}
+    }
+}
+
+fn full(field: &Field) -> Set {
+    if !field.exists {
+        return empty(field).with_absent();
+    }
+    if field.tags {
+        Set::Tags { rows: vec![true; 1 << field.atoms.len()], absent: true }
+    } else if field.path {
+        Set::Str { lang: secret_paths(), absent: true }
+    } else {
+        Set::Str { lang: Lang::anything(), absent: true }
+    }
+}
+
+/// The secret paths requests carry: `/`, or `/`-separated non-empty segments without a trailing slash
+/// (Infisical removes it), none starting with `.` and none with control characters or line separators
+/// (Infisical's folder names are letters, digits, `-` and `_`).
+pub fn secret_paths() -> Lang {
+    Lang::regex("^(?:/|(?:/[^/.\u{0}-\u{1f}\u{7f}\u{2028}\u{2029}][^/\u{0}-\u{1f}\u{7f}\u{2028}\u{2029}]*)+)$")
+        .expect("a valid pattern")
+}
+
+/// The values of `field` a condition accepts, as [`crate::eval`] evaluates it.
+fn field_set(field: &Field, condition: Option<&Value>) -> Result<Set, String> {
+    let Some(condition) = condition else { return Ok(full(field)) };
+    let Value::Object(operators) = condition else {
+        return Ok(full(field).intersect(&operator(field, "$eq", condition)?));
+    };
+    if operators.is_empty() {
+        return Ok(empty(field));
+    }
+    let mut set = full(field);
+    for (name, operand) in operators {
+        set = set.intersect(&operator(field, name, operand)?);
+    }
+    Ok(set)
+}
+
+fn empty(field: &Field) -> Set {
+    if field.tags {
+        Set::Tags { rows: vec![false; 1 << field.atoms.len()], absent: false }
+    } else {
+        Set::Str { lang: Lang::nothing(), absent: false }
+    }
+}
+
+fn operator(field: &Field, name: &str, operand: &Value) -> Result<Set, String> {
+    if field.tags {
+        let atom = |text: &str| field.atoms.iter().position(|it| it == text);
+        let rows = |keep: &dyn Fn(usize) -> bool| (0..1usize << field.atoms.len()).map(keep).collect::<Vec<bool>>();
+        let strings = |operand: &Value| -> Option<Vec<usize>> {
+            operand.as_array()?.iter().map(|it| it.as_str().and_then(atom)).collect()
+        };
+        return match (name, operand) {
+            ("$eq", Value::String(text)) => {
+                let bit = atom(text).ok_or("unknown tag")?;
+                Ok(Set::Tags { rows: rows(&|row| row & (1 << bit) != 0), absent: false })
+            }
+            ("$ne", Value::String(text)) => {
+                let bit = atom(text).ok_or("unknown tag")?;
+                Ok(Set::Tags { rows: rows(&|row| row & (1 << bit) == 0), absent: true })
+            }
+            ("$in", operand) => {
+                let bits = strings(operand).ok_or("`$in` with a value that is not a string")?;
+                Ok(Set::Tags { rows: rows(&|row| bits.iter().any(|bit| row & (1 << bit) != 0)), absent: false })
+            }
+            ("$all", operand) => {
+                let bits = strings(operand).ok_or("`$all` with a value that is not a string")?;
+                Ok(Set::Tags { rows: rows(&|row| bits.iter().all(|bit| row & (1 << bit) != 0)), absent: false })
+            }
+            _ => Err(format!("`{name}` on a tag field is not modelled")),
+        };
+    }
+    match (name, operand) {
+        ("$eq", Value::String(text)) => Ok(Set::Str { lang: Lang::literal(text), absent: false }),
+        ("$ne", Value::String(text)) => Ok(Set::Str { lang: Lang::literal(text).complement(), absent: true }),
+        ("$in", Value::Array(items)) => {
+            let mut lang = Lang::nothing();
+            for item in items {
+                let text = item.as_str().ok_or("`$in` with a value that is not a string")?;
+                lang = lang.union(&Lang::literal(text));
+            }
+            Ok(Set::Str { lang, absent: false })
+        }
+        // An absent field makes Infisical's `$glob` throw; the request fails either way, so it is left out.
+        ("$glob", Value::String(pattern)) => Ok(Set::Str { lang: glob_language(pattern)?, absent: false }),
+        _ => Err(format!("`{name}` with this value is not modelled")),
+    }
+}
+
+/// The strings `$glob: pattern` matches, exactly: the pattern itself, and what picomatch's regex matches,
+/// never the empty string.
+pub fn glob_language(pattern: &str) -> Result<Lang, String> {
+    if pattern.is_empty() {
+        return Ok(Lang::nothing());
+    }
+    let source = glob::regex_source(pattern);
+    let regex = match source.as_str() {
+        "" => return Ok(Lang::nothing()),
+        "$^" => Lang::nothing(),
+        source => Lang::regex(source).map_err(|it| it.0)?,
+    };
+    Ok(regex.union(&Lang::literal(pattern)).minus(&Lang::literal("")))
+}
+
+/// Checks a witness against direct evaluation: `rules` with and without the rules at `removed` (indices
+/// into `rules`) must answer `before` and `after` on it.
+pub fn confirm(
+    rules: &[EvalRule],
+    removed: &[usize],
+    group: &Group,
+    witness: &Request,
+    before: bool,
+    after: bool,
+) -> bool {
+    let object = witness.object();
+    let kept: Vec<EvalRule> =
+        rules.iter().enumerate().filter(|(at, _)| !removed.contains(at)).map(|(_, rule)| rule.clone()).collect();
+    let answer =
+        |rules: &[EvalRule]| eval::can(rules, &group.action, &group.subject, object.as_ref()).map(|it| it.allowed);
+    answer(rules) == Ok(before) && answer(&kept) == Ok(after)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+use serde_json::json;
+
+use super::*;
+
+fn rule(inverted: bool, actions: &[&str], conditions: Value) -> EvalRule {
+    EvalRule {
+        subject: "secrets".into(),
+        actions: actions.iter().map(|it| it.to_string()).collect(),
+        inverted,
+        conditions: conditions.as_object().cloned(),
+        origin: 0,
+    }
+}
+
+fn allow(conditions: Value) -> EvalRule {
+    rule(false, &["readValue"], conditions)
+}
+
+fn deny(conditions: Value) -> EvalRule {
+    rule(true, &["readValue"], conditions)
+}
+
+fn group_for(rules: &[EvalRule]) -> Group {
+    let members = (0..rules.len()).collect();
+    Group::build(Catalog::builtin(), rules, "secrets", "readValue", members)
+}
+
+#[test]
+fn an_allow_inside_a_broader_allow_is_redundant() {
+    let rules = [
+        allow(json!({ "environment": "prod", "secretPath": { "$glob": "/app/**" } })),
+        allow(json!({ "environment": { "$in": ["prod", "dev"] } })),
+    ];
+    let group = group_for(&rules);
+    assert_eq!(group.removal(&[0]), Outcome::Same { covering: vec![1] });
+    let Outcome::Differs { witness, before: true, after: false } = group.removal(&[1]) else { panic!() };
+    assert!(confirm(&rules, &[1], &group, &witness, true, false), "{witness}");
+}
+
+#[test]
+fn a_deny_that_meets_no_allow_is_ineffective() {
+    let rules = [allow(json!({ "environment": "prod" })), deny(json!({ "environment": "dev" }))];
+    let group = group_for(&rules);
+    assert_eq!(group.removal(&[1]), Outcome::Same { covering: vec![] });
+
+    let rules = [allow(json!({ "environment": "prod" })), deny(json!({ "secretPath": { "$glob": "/app/*" } }))];
+    let group = group_for(&rules);
+    let Outcome::Differs { witness, before: false, after: true } = group.removal(&[1]) else { panic!() };
+    assert!(confirm(&rules, &[1], &group, &witness, false, true));
+    let Request::Object(fields) = &witness else { panic!() };
+    assert_eq!(fields[0], ("environment".to_string(), Some(json!("prod"))));
+}
+
+#[test]
+fn type_level_checks_count() {
+    // The only allow: removing it changes the type-level answer even where no object differs.
+    let rules = [allow(json!({ "environment": "prod" }))];
+    let group = group_for(&rules);
+    assert_eq!(
+        group.removal(&[0]).clone(),
+        Outcome::Differs { witness: Request::TypeLevel, before: true, after: false }
+    );
+    // A conditional deny is skipped at type level; an unconditional one decides.
+    let rules = [allow(json!({})), deny(json!({ "environment": "dev" }))];
+    assert!(matches!(group_of(&rules).removal(&[1]), Outcome::Differs { witness: Request::Object(_), .. }));
+}
+
+fn group_of(rules: &[EvalRule]) -> Group {
+    let mut rules = rules.to_vec();
+    for rule in &mut rules {
+        if rule.conditions.as_ref().is_some_and(|it| it.is_empty()) {
+            rule.conditions = None;
+        }
+    }
+    group_for(&rules)
+}
+
+#[test]
+fn tags_are_sets() {
+    let rules =
+        [allow(json!({ "secretTags": { "$all": ["a", "b"] } })), allow(json!({ "secretTags": { "$in": ["a"] } }))];
+    let group = group_for(&rules);
+    assert_eq!(group.removal(&[0]), Outcome::Same { covering: vec![1] });
+    let Outcome::Differs { witness, .. } = group.removal(&[1]) else { panic!() };
+    assert_eq!(witness.to_string(), "secretTags=[a]");
+}
+
+#[test]
+fn ne_accepts_an_absent_field() {
+    // `$ne` also matches objects without the field; `$in` does not.
+    let rules = [allow(json!({ "secretName": { "$ne": "X" } })), allow(json!({ "secretName": { "$in": ["A", "B"] } }))];
+    let group = group_for(&rules);
+    assert_eq!(group.removal(&[1]), Outcome::Same { covering: vec![0] });
+    let Outcome::Differs { witness, .. } = group.removal(&[0]) else { panic!() };
+    assert!(confirm(&rules, &[0], &group, &witness, true, false), "{witness}");
+}
+
+#[test]
+fn globs_are_exact_languages() {
+    let rules =
+        [allow(json!({ "secretPath": { "$glob": "/app/*" } })), allow(json!({ "secretPath": { "$glob": "/app/**" } }))];
+    let group = group_for(&rules);
+    assert_eq!(group.removal(&[0]), Outcome::Same { covering: vec![1] });
+    let Outcome::Differs { witness, .. } = group.removal(&[1]) else { panic!() };
+    assert!(confirm(&rules, &[1], &group, &witness, true, false), "{witness}");
+}
+
+#[test]
+fn metadata_and_templates_are_unknown() {
+    let rules = [allow(json!({ "secretPath": { "$glob": "/users/{{identity.id}}/**" } }))];
+    assert!(matches!(group_for(&rules).removal(&[0]), Outcome::Unknown(_)));
+}
+
+/// A small deterministic generator, so the property test needs no dependency and always runs the same.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+const ENVIRONMENTS: &[&str] = &["dev", "prod", "qa"];
+const GLOBS: &[&str] = &["/app/**", "/app/*", "/**", "/app/{a,b}/**", "/*/db", "/app/a", "/app/**/x"];
+const PATHS: &[&str] = &["/", "/app", "/app/a", "/app/b/x", "/app/c", "/x/db", "/app/a/b/x", "/app/a/x", "/q"];
+const TAGS: &[&str] = &["a", "b", "c"];
+
+fn random_condition(rng: &mut Rng) -> Value {
+    let mut conditions = Map::new();
+    if rng.chance(60) {
+        let value = match rng.next() % 3 {
+            0 => json!(rng.pick(ENVIRONMENTS)),
+            1 => json!({ "$ne": rng.pick(ENVIRONMENTS) }),
+            _ => json!({ "$in": [rng.pick(ENVIRONMENTS), rng.pick(ENVIRONMENTS)] }),
+        };
+        conditions.insert("environment".into(), value);
+    }
+    if rng.chance(50) {
+        let value = match rng.next() % 3 {
+            0 => json!({ "$glob": rng.pick(GLOBS) }),
+            1 => json!(rng.pick(PATHS)),
+            _ => json!({ "$in": [rng.pick(PATHS), rng.pick(PATHS)] }),
+        };
+        conditions.insert("secretPath".into(), value);
+    }
+    if rng.chance(30) {
+        let value = match rng.next() % 2 {
+            0 => json!({ "$in": [rng.pick(TAGS)] }),
+            _ => json!({ "$all": [rng.pick(TAGS), rng.pick(TAGS)] }),
+        };
+        conditions.insert("secretTags".into(), value);
+    }
+    Value::Object(conditions)
+}
+
+fn random_requests(rng: &mut Rng, count: usize) -> Vec<Map<String, Value>> {
+    (0..count)
+        .map(|_| {
+            let mut object = Map::new();
+            if !rng.chance(5) {
+                object.insert("environment".into(), json!(rng.pick(ENVIRONMENTS)));
+            }
+            // `$glob` throws on an absent path; requests always name it.
+            object.insert("secretPath".into(), json!(rng.pick(PATHS)));
+            if !rng.chance(10) {
+                let tags: Vec<&str> = TAGS.iter().copied().filter(|_| rng.chance(40)).collect();
+                object.insert("secretTags".into(), json!(tags));
+            }
+            object
+        })
+        .collect()
+}
+
+/// Every verdict agrees with direct evaluation: a "same" verdict on sampled requests, a "differs" verdict on
+/// its witness.
+#[test]
+fn verdicts_agree_with_evaluation() {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut same = 0;
+    let mut differs = 0;
+    for _ in 0..300 {
+        let count = 1 + (rng.next() % 5) as usize;
+        let rules: Vec<EvalRule> = (0..count)
+            .map(|_| {
+                let conditions = random_condition(&mut rng);
+                let conditions = if conditions.as_object().unwrap().is_empty() { Value::Null } else { conditions };
+                rule(rng.chance(30), &["readValue"], conditions)
+            })
+            .collect();
+        let group = group_for(&rules);
+        let removed = (rng.next() % count as u64) as usize;
+        match group.removal(&[removed]) {
+            Outcome::Same { .. } => {
+                same += 1;
+                let kept: Vec<EvalRule> =
+                    rules.iter().enumerate().filter(|(at, _)| *at != removed).map(|(_, it)| it.clone()).collect();
+                for object in random_requests(&mut rng, 200) {
+                    let with = eval::can(&rules, "readValue", "secrets", Some(&object));
+                    let without = eval::can(&kept, "readValue", "secrets", Some(&object));
+                    // Requests on which evaluation throws are outside the model.
+                    if let (Ok(with), Ok(without)) = (with, without) {
+                        assert_eq!(with.allowed, without.allowed, "{rules:#?} without {removed} on {object:?}");
+                    }
+                }
+            }
+            Outcome::Differs { witness, before, after } => {
+                differs += 1;
+                // A witness without a field a `$glob` reads makes Infisical's evaluation throw: such requests
+                // are outside the model (the lints only show witnesses that evaluate).
+                let object = witness.object();
+                if eval::can(&rules, "readValue", "secrets", object.as_ref()).is_err() {
+                    continue;
+                }
+                assert!(confirm(&rules, &[removed], &group, &witness, before, after), "{rules:#?} {removed} {witness}");
+            }
+            Outcome::Unknown(why) => panic!("unknown: {why}"),
+        }
+    }
+    assert!(same > 30 && differs > 30, "same {same}, differs {differs}");
+}
