@@ -140,6 +140,9 @@ pub struct Subject {
     /// Legacy umbrella actions and the fine-grained actions that replaced them.
     #[serde(default)]
     pub legacy_actions: BTreeMap<String, Vec<String>>,
+    /// Actions Infisical still accepts but has marked deprecated, with where that is said.
+    #[serde(default)]
+    pub deprecated_actions: BTreeMap<String, String>,
 }
 
 impl Subject {
@@ -277,6 +280,9 @@ impl Catalog {
                 if let Some(action) = std::iter::once(legacy).chain(replacements).find(|it| !subject.has_action(it)) {
                     return Err(format!("`legacyActions` of `{}` names unknown action `{action}`", subject.name));
                 }
+            }
+            if let Some(action) = subject.deprecated_actions.keys().find(|it| !subject.has_action(it)) {
+                return Err(format!("deprecated action `{action}` is not an action of `{}`", subject.name));
             }
             for key in subject.conditions.iter().flatten() {
                 if key.kind == ConditionKind::Metadata && key.elem_match.is_none() {

@@ -378,6 +378,13 @@ codes! {
     /// write or delete every secret there (no path condition, or one that covers `/**`) is a standing risk;
     /// narrow the path or make it a temporary privilege.
     BroadProductionWrite = ("PC2016", "broad-production-write", Warning, "permanent write access to all of a sensitive environment");
+
+    /// An action Infisical still accepts but has marked deprecated.
+    ///
+    /// The catalog records where the deprecation is stated (for `certificate-templates`, `issue-cert` and
+    /// `list-certs` are marked deprecated in Infisical's default roles). Such actions may stop working in a
+    /// later Infisical version; plan the move away from them.
+    DeprecatedAction = ("PC2017", "deprecated-action", Warning, "an action Infisical has marked deprecated");
 }
 
 #[cfg(test)]

@@ -34,6 +34,18 @@ fn legacy_actions(catalog: &Catalog, set: &RuleSet, out: &mut Vec<Diagnostic>) {
     for (index, (rule, spans)) in set.stored.iter().zip(&set.items).enumerate() {
         let Some(subject) = catalog.subject(&rule.subject) else { continue };
         for action in &rule.actions {
+            if let Some(why) = subject.deprecated_actions.get(action) {
+                out.push(
+                    Diagnostic::new(
+                        Code::DeprecatedAction,
+                        format!("deprecated action `{action}` on `{}`", rule.subject),
+                        set.file,
+                        spans.action(action),
+                    )
+                    .label(why.clone())
+                    .help("Infisical still accepts it, but may drop it; plan to grant what replaces it"),
+                );
+            }
             let Some(replacements) = subject.legacy_actions.get(action) else { continue };
             let code = if action == "read" { Code::LegacyReadAction } else { Code::LegacyGrantPrivileges };
             let replacements: Vec<String> = replacements.clone();
