@@ -471,7 +471,7 @@ impl Lang {
         let mut representatives: Vec<u16> = classes.iter().filter_map(CharSet::representative).collect();
         // Letters and digits first, so that witnesses read like ordinary values.
         representatives
-            .sort_by_key(|c| (!char::from_u32(u32::from(*c)).is_some_and(|c| c.is_ascii_alphanumeric()), *c));
+            .sort_by_key(|c| (witness_rank(*c), *c));
         let mut seen: HashMap<State, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
         let mut queue = VecDeque::new();
         // (state, parent index, code unit)
@@ -517,6 +517,106 @@ impl Lang {
     /// Whether every string of `self` is in `other`.
     pub fn is_subset(&self, other: &Lang) -> Result<bool, Unsupported> {
         self.minus(other).is_empty()
+    }
+}
+
+/// How readable a code unit is in a witness: letters first, then digits, then the rest.
+pub fn witness_rank(c: u16) -> u8 {
+    match char::from_u32(u32::from(c)) {
+        Some(c) if c.is_ascii_alphabetic() => 0,
+        Some(c) if c.is_ascii_digit() => 1,
+        _ => 2,
+    }
+}
+
+/// A state of a [`Dfa`] that accepts nothing more.
+pub const DEAD: u32 = u32::MAX;
+
+/// A deterministic automaton over UTF-16 code units, compiled from a [`Lang`]: integer states and a
+/// transition table over the language's character classes.
+#[derive(Clone, Debug)]
+pub struct Dfa {
+    /// Sorted starts of the intervals that make up the classes; interval `i` runs to the next start.
+    starts: Vec<u16>,
+    /// The class of each interval.
+    interval_class: Vec<u32>,
+    classes: usize,
+    /// `next[state * classes + class]`.
+    next: Vec<u32>,
+    accepting: Vec<bool>,
+}
+
+impl Dfa {
+    pub const START: u32 = 0;
+
+    pub fn step(&self, state: u32, c: u16) -> u32 {
+        if state == DEAD {
+            return DEAD;
+        }
+        let interval = self.starts.partition_point(|start| *start <= c) - 1;
+        self.next[state as usize * self.classes + self.interval_class[interval] as usize]
+    }
+
+    pub fn accepts(&self, state: u32) -> bool {
+        state != DEAD && self.accepting[state as usize]
+    }
+
+    /// Where the automaton's behaviour may change: the starts of its character intervals.
+    pub fn boundaries(&self) -> &[u16] {
+        &self.starts
+    }
+
+    pub fn state_count(&self) -> usize {
+        self.accepting.len()
+    }
+}
+
+impl Lang {
+    /// Compiles the language to a deterministic automaton (at most [`STATE_LIMIT`] states).
+    pub fn to_dfa(&self) -> Result<Dfa, Unsupported> {
+        let classes = minterms(&self.sets);
+        let mut intervals: Vec<(u16, u32)> = Vec::new();
+        for (index, class) in classes.iter().enumerate() {
+            for &(low, _) in &class.0 {
+                intervals.push((low, index as u32));
+            }
+        }
+        intervals.sort_unstable();
+        let representatives: Vec<u16> = classes.iter().map(|it| it.representative().unwrap_or(0)).collect();
+        let mut states: Vec<State> = vec![self.state.clone()];
+        let mut index: HashMap<State, u32, BuildHasherDefault<FxHasher>> = HashMap::default();
+        let mut next = Vec::new();
+        let mut accepting = Vec::new();
+        let mut at = 0;
+        while at < states.len() {
+            let at_start = at == 0;
+            accepting.push(nullable(&states[at], at_start));
+            for &c in &representatives {
+                let derived = derive(&states[at], c, at_start);
+                let target = if derived == State::Nothing {
+                    DEAD
+                } else if let Some(&known) = index.get(&derived) {
+                    known
+                } else {
+                    let id = states.len() as u32;
+                    if states.len() >= STATE_LIMIT {
+                        return Err(Unsupported(format!("more than {STATE_LIMIT} automaton states")));
+                    }
+                    index.insert(derived.clone(), id);
+                    states.push(derived);
+                    id
+                };
+                next.push(target);
+            }
+            at += 1;
+        }
+        Ok(Dfa {
+            starts: intervals.iter().map(|it| it.0).collect(),
+            interval_class: intervals.iter().map(|it| it.1).collect(),
+            classes: classes.len(),
+            next,
+            accepting,
+        })
     }
 }
 

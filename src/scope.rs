@@ -34,80 +34,50 @@ const PIECE_LIMIT: usize = 4_096;
 /// The most tag literals one field may mention (the truth table has 2^n rows).
 const ATOM_LIMIT: usize = 12;
 
-/// A set of values of one field.
-#[derive(Clone, Debug)]
-enum Set {
-    Str {
-        lang: Lang,
-        absent: bool,
-    },
-    /// Row `m` of `rows` is the tag lists whose members among the field's atoms are the bits of `m`.
-    Tags {
-        rows: Vec<bool>,
-        absent: bool,
-    },
+mod universe;
+
+use std::rc::Rc;
+
+use universe::{Atom, Bits, Universe};
+
+/// A set of values of one field: signatures of a string field's [`Universe`], or rows of a tag field's
+/// truth table (row `m` is the tag lists whose members among the field's tags are the bits of `m`), and
+/// whether the absent value is in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Set {
+    rows: Bits,
+    absent: bool,
 }
 
 impl Set {
-    fn with_absent(self) -> Set {
-        match self {
-            Set::Str { lang, .. } => Set::Str { lang, absent: true },
-            Set::Tags { rows, .. } => Set::Tags { rows, absent: true },
-        }
-    }
-
     fn intersect(&self, other: &Set) -> Set {
-        match (self, other) {
-            (Set::Str { lang: a, absent: x }, Set::Str { lang: b, absent: y }) => {
-                Set::Str { lang: a.intersect(b), absent: *x && *y }
-            }
-            (Set::Tags { rows: a, absent: x }, Set::Tags { rows: b, absent: y }) => {
-                Set::Tags { rows: a.iter().zip(b).map(|(a, b)| *a && *b).collect(), absent: *x && *y }
-            }
-            _ => unreachable!("a field has one kind"),
-        }
+        Set { rows: self.rows.and(&other.rows), absent: self.absent && other.absent }
     }
 
     fn minus(&self, other: &Set) -> Set {
-        match (self, other) {
-            (Set::Str { lang: a, absent: x }, Set::Str { lang: b, absent: y }) => {
-                Set::Str { lang: a.minus(b), absent: *x && !*y }
-            }
-            (Set::Tags { rows: a, absent: x }, Set::Tags { rows: b, absent: y }) => {
-                Set::Tags { rows: a.iter().zip(b).map(|(a, b)| *a && !*b).collect(), absent: *x && !*y }
-            }
-            _ => unreachable!("a field has one kind"),
-        }
+        Set { rows: self.rows.and_not(&other.rows), absent: self.absent && !other.absent }
     }
 
     fn is_empty(&self) -> Result<bool, Unsupported> {
-        match self {
-            Set::Str { lang, absent } => Ok(!*absent && lang.is_empty()?),
-            Set::Tags { rows, absent } => Ok(!*absent && !rows.contains(&true)),
-        }
+        Ok(!self.absent && self.rows.is_empty())
     }
 
     /// A value of the set: present values first.
-    fn witness(&self, atoms: &[String]) -> Result<Option<Value>, Unsupported> {
-        match self {
-            Set::Str { lang, absent } => Ok(match lang.witness()? {
-                Some(text) => Some(Value::String(text)),
-                None if *absent => None,
-                None => return Err(Unsupported("an empty set has no witness".into())),
-            }),
-            Set::Tags { rows, absent } => match rows.iter().position(|it| *it) {
-                Some(row) => Ok(Some(Value::Array(
-                    atoms
-                        .iter()
-                        .enumerate()
-                        .filter(|(bit, _)| row & (1 << bit) != 0)
-                        .map(|(_, atom)| Value::String(atom.clone()))
-                        .collect(),
-                ))),
-                None if *absent => Ok(None),
-                None => Err(Unsupported("an empty set has no witness".into())),
-            },
-        }
+    fn witness(&self, field: &Field) -> Result<Option<Value>, Unsupported> {
+        let Some(row) = self.rows.first() else {
+            return if self.absent { Ok(None) } else { Err(Unsupported("an empty set has no witness".into())) };
+        };
+        Ok(Some(match &field.values {
+            Values::Strings(universe) => Value::String(universe.witness(row).to_owned()),
+            Values::Tags(atoms) => Value::Array(
+                atoms
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| row & (1 << bit) != 0)
+                    .map(|(_, atom)| Value::String(atom.clone()))
+                    .collect(),
+            ),
+        }))
     }
 }
 
@@ -153,14 +123,28 @@ impl Product {
 #[derive(Clone, Debug)]
 pub struct Field {
     pub name: String,
-    tags: bool,
     /// Whether objects of the subject have this field at all (a condition on a field Infisical never sets
     /// can only see it absent).
     exists: bool,
-    /// A secret path: its values are [`secret_paths`].
-    path: bool,
-    /// The tag literals the rules mention (tag fields only).
-    atoms: Vec<String>,
+    values: Values,
+}
+
+/// How a field's values are cut into pieces.
+#[derive(Clone, Debug)]
+enum Values {
+    /// A string field: the signatures of its universe.
+    Strings(Rc<Universe>),
+    /// A tag field: the tags the rules mention.
+    Tags(Vec<String>),
+}
+
+impl Field {
+    fn rows(&self) -> usize {
+        match &self.values {
+            Values::Strings(universe) => universe.len(),
+            Values::Tags(atoms) => 1 << atoms.len(),
+        }
+    }
 }
 
 /// A request: a type-level check, or an object with a value (or none) per field.
@@ -408,7 +392,7 @@ impl Group {
     fn request(&self, product: &Product) -> Result<Request, Unsupported> {
         let mut fields = Vec::new();
         for (field, set) in self.fields.iter().zip(&product.0) {
-            fields.push((field.name.clone(), set.witness(&field.atoms)?));
+            fields.push((field.name.clone(), set.witness(field)?));
         }
         Ok(Request::Object(fields))
     }
@@ -543,14 +527,22 @@ impl Group {
         Ok(rest.is_empty())
     }
 
-    /// The values of `field` the rule at `position` accepts, when the field is a string field.
-    pub fn values(&self, position: usize, field: &str) -> Option<(Lang, bool)> {
+    /// Whether the rule at `position` accepts `value` for the string field `field`; `None` when the field is
+    /// not one of the group's string fields (no rule names it) or the value is outside its domain.
+    pub fn accepts(&self, position: usize, field: &str, value: &str) -> Option<bool> {
         let regions = self.regions.as_ref().ok()?;
         let index = self.fields.iter().position(|it| it.name == field)?;
-        match &regions[position].0[index] {
-            Set::Str { lang, absent } => Some((lang.clone(), *absent)),
-            Set::Tags { .. } => None,
-        }
+        let Values::Strings(universe) = &self.fields[index].values else { return None };
+        let signature = universe.signature_of(value)?;
+        Some(regions[position].0[index].rows.contains(signature))
+    }
+
+    /// Whether the rule at `position` accepts every present value of the field `field` (true when no rule
+    /// of the group names the field).
+    pub fn accepts_every_value(&self, position: usize, field: &str) -> bool {
+        let Ok(regions) = self.regions.as_ref() else { return false };
+        let Some(index) = self.fields.iter().position(|it| it.name == field) else { return true };
+        regions[position].0[index].rows.is_superset(&full(&self.fields[index]).rows)
     }
 }
 
@@ -591,25 +583,25 @@ fn model(
     let mut fields = Vec::new();
     for name in names {
         let condition = definition.condition(name).ok_or_else(|| format!("unknown condition `{name}`"))?;
-        let tags = match condition.kind {
-            ConditionKind::String | ConditionKind::Path => false,
-            ConditionKind::Tags => true,
+        let conditions = sources.iter().filter_map(|&at| rules[at].conditions.as_ref()?.get(name));
+        let values = match condition.kind {
             ConditionKind::Metadata => return Err("metadata conditions are not modelled".into()),
-        };
-        let mut atoms = BTreeSet::new();
-        if tags {
-            for &at in sources {
-                if let Some(value) = rules[at].conditions.as_ref().and_then(|it| it.get(name)) {
-                    collect_atoms(value, &mut atoms);
+            ConditionKind::Tags => {
+                let mut atoms = BTreeSet::new();
+                conditions.for_each(|value| collect_strings(value, &mut atoms));
+                if atoms.len() > ATOM_LIMIT {
+                    return Err(format!("more than {ATOM_LIMIT} values of `{name}`"));
                 }
+                Values::Tags(atoms.into_iter().collect())
             }
-        }
-        if atoms.len() > ATOM_LIMIT {
-            return Err(format!("more than {ATOM_LIMIT} values of `{name}`"));
-        }
-        let exists = definition.fields.contains_key(name);
-        let path = matches!(condition.kind, ConditionKind::Path);
-        fields.push(Field { name: name.to_owned(), tags, exists, path, atoms: atoms.into_iter().collect() });
+            ConditionKind::String | ConditionKind::Path => {
+                let mut atoms = BTreeSet::new();
+                conditions.for_each(|value| collect_atoms(value, &mut atoms));
+                let path = matches!(condition.kind, ConditionKind::Path);
+                Values::Strings(universe::universe(name, path, &atoms).map_err(|it| it.0)?)
+            }
+        };
+        fields.push(Field { name: name.to_owned(), exists: definition.fields.contains_key(name), values });
     }
     let mut regions = Vec::new();
     for &at in members {
@@ -623,28 +615,66 @@ fn model(
     Ok((fields, regions))
 }
 
-fn collect_atoms(value: &Value, atoms: &mut BTreeSet<String>) {
+fn collect_strings(value: &Value, atoms: &mut BTreeSet<String>) {
     match value {
         Value::String(text) => {
             atoms.insert(text.clone());
         }
-        Value::Array(items) => items.iter().for_each(|it| collect_atoms(it, atoms)),
-        Value::Object(operators) => operators.values().for_each(|it| collect_atoms(it, atoms)),
+        Value::Array(items) => items.iter().for_each(|it| collect_strings(it, atoms)),
+        Value::Object(operators) => operators.values().for_each(|it| collect_strings(it, atoms)),
         _ => {}
     }
 }
 
+/// The atoms a string field's condition mentions: `$glob` patterns, and every other string as a literal.
+fn collect_atoms(value: &Value, atoms: &mut BTreeSet<Atom>) {
+    match value {
+        Value::String(text) => {
+            atoms.insert(Atom::Literal(text.clone()));
+        }
+        Value::Array(items) => items.iter().for_each(|it| collect_atoms(it, atoms)),
+        Value::Object(operators) => {
+            for (operator, operand) in operators {
+                match (operator.as_str(), operand) {
+                    ("$glob", Value::String(pattern)) => {
+                        atoms.insert(Atom::Glob(pattern.clone()));
+                    }
+                    _ => collect_atoms(operand, atoms),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Announces the string-field atoms of `rules`, so each field's universe is built once for a whole run.
+pub fn seed(catalog: &Catalog, rules: &[EvalRule]) {
+    let mut atoms: BTreeMap<(&str, bool), BTreeSet<Atom>> = BTreeMap::new();
+    for rule in rules {
+        let Some(subject) = catalog.subject(&rule.subject) else { continue };
+        for (key, value) in rule.conditions.iter().flatten() {
+            let Some(condition) = subject.condition(key) else { continue };
+            if value.to_string().contains("{{") {
+                continue;
+            }
+            let path = match condition.kind {
+                ConditionKind::String => false,
+                ConditionKind::Path => true,
+                ConditionKind::Tags | ConditionKind::Metadata => continue,
+            };
+            collect_atoms(value, atoms.entry((key, path)).or_default());
+        }
+    }
+    for ((field, path), atoms) in atoms {
+        // A field whose atoms cannot be compiled is reported as unknown when a group needs it.
+        let _ = universe::seed(field, path, &atoms);
+    }
+}
+
+/// Every value of a field, and its absence.
 fn full(field: &Field) -> Set {
-    if !field.exists {
-        return empty(field).with_absent();
-    }
-    if field.tags {
-        Set::Tags { rows: vec![true; 1 << field.atoms.len()], absent: true }
-    } else if field.path {
-        Set::Str { lang: secret_paths(), absent: true }
-    } else {
-        Set::Str { lang: Lang::anything(), absent: true }
-    }
+    let rows = if field.exists { Bits::full(field.rows()) } else { Bits::empty(field.rows()) };
+    Set { rows, absent: true }
 }
 
 /// The secret paths requests carry: `/`, or `/`-separated non-empty segments without a trailing slash
@@ -657,69 +687,77 @@ pub fn secret_paths() -> Lang {
 
 /// The values of `field` a condition accepts, as [`crate::eval`] evaluates it.
 fn field_set(field: &Field, condition: Option<&Value>) -> Result<Set, String> {
-    let Some(condition) = condition else { return Ok(full(field)) };
+    let everything = full(field);
+    let Some(condition) = condition else { return Ok(everything) };
     let Value::Object(operators) = condition else {
-        return Ok(full(field).intersect(&operator(field, "$eq", condition)?));
+        return Ok(everything.intersect(&operator(field, "$eq", condition)?));
     };
     if operators.is_empty() {
-        return Ok(empty(field));
+        return Ok(Set { rows: Bits::empty(field.rows()), absent: false });
     }
-    let mut set = full(field);
+    let mut set = everything;
     for (name, operand) in operators {
         set = set.intersect(&operator(field, name, operand)?);
     }
     Ok(set)
 }
 
-fn empty(field: &Field) -> Set {
-    if field.tags {
-        Set::Tags { rows: vec![false; 1 << field.atoms.len()], absent: false }
-    } else {
-        Set::Str { lang: Lang::nothing(), absent: false }
-    }
-}
-
 fn operator(field: &Field, name: &str, operand: &Value) -> Result<Set, String> {
-    if field.tags {
-        let atom = |text: &str| field.atoms.iter().position(|it| it == text);
-        let rows = |keep: &dyn Fn(usize) -> bool| (0..1usize << field.atoms.len()).map(keep).collect::<Vec<bool>>();
-        let strings = |operand: &Value| -> Option<Vec<usize>> {
-            operand.as_array()?.iter().map(|it| it.as_str().and_then(atom)).collect()
-        };
-        return match (name, operand) {
-            ("$eq", Value::String(text)) => {
-                let bit = atom(text).ok_or("unknown tag")?;
-                Ok(Set::Tags { rows: rows(&|row| row & (1 << bit) != 0), absent: false })
+    let rows = field.rows();
+    match &field.values {
+        Values::Tags(atoms) => {
+            let atom = |text: &str| atoms.iter().position(|it| it == text);
+            let table = |keep: &dyn Fn(usize) -> bool| {
+                let mut bits = Bits::empty(rows);
+                (0..rows).filter(|row| keep(*row)).for_each(|row| bits.set(row));
+                bits
+            };
+            let strings = |operand: &Value| -> Option<Vec<usize>> {
+                operand.as_array()?.iter().map(|it| it.as_str().and_then(atom)).collect()
+            };
+            match (name, operand) {
+                ("$eq", Value::String(text)) => {
+                    let bit = atom(text).ok_or("unknown tag")?;
+                    Ok(Set { rows: table(&|row| row & (1 << bit) != 0), absent: false })
+                }
+                ("$ne", Value::String(text)) => {
+                    let bit = atom(text).ok_or("unknown tag")?;
+                    Ok(Set { rows: table(&|row| row & (1 << bit) == 0), absent: true })
+                }
+                ("$in", operand) => {
+                    let bits = strings(operand).ok_or("`$in` with a value that is not a string")?;
+                    Ok(Set { rows: table(&|row| bits.iter().any(|bit| row & (1 << bit) != 0)), absent: false })
+                }
+                ("$all", operand) => {
+                    let bits = strings(operand).ok_or("`$all` with a value that is not a string")?;
+                    Ok(Set { rows: table(&|row| bits.iter().all(|bit| row & (1 << bit) != 0)), absent: false })
+                }
+                _ => Err(format!("`{name}` on a tag field is not modelled")),
             }
-            ("$ne", Value::String(text)) => {
-                let bit = atom(text).ok_or("unknown tag")?;
-                Ok(Set::Tags { rows: rows(&|row| row & (1 << bit) == 0), absent: true })
-            }
-            ("$in", operand) => {
-                let bits = strings(operand).ok_or("`$in` with a value that is not a string")?;
-                Ok(Set::Tags { rows: rows(&|row| bits.iter().any(|bit| row & (1 << bit) != 0)), absent: false })
-            }
-            ("$all", operand) => {
-                let bits = strings(operand).ok_or("`$all` with a value that is not a string")?;
-                Ok(Set::Tags { rows: rows(&|row| bits.iter().all(|bit| row & (1 << bit) != 0)), absent: false })
-            }
-            _ => Err(format!("`{name}` on a tag field is not modelled")),
-        };
-    }
-    match (name, operand) {
-        ("$eq", Value::String(text)) => Ok(Set::Str { lang: Lang::literal(text), absent: false }),
-        ("$ne", Value::String(text)) => Ok(Set::Str { lang: Lang::literal(text).complement(), absent: true }),
-        ("$in", Value::Array(items)) => {
-            let mut lang = Lang::nothing();
-            for item in items {
-                let text = item.as_str().ok_or("`$in` with a value that is not a string")?;
-                lang = lang.union(&Lang::literal(text));
-            }
-            Ok(Set::Str { lang, absent: false })
         }
-        // An absent field makes Infisical's `$glob` throw; the request fails either way, so it is left out.
-        ("$glob", Value::String(pattern)) => Ok(Set::Str { lang: glob_language(pattern)?, absent: false }),
-        _ => Err(format!("`{name}` with this value is not modelled")),
+        Values::Strings(universe) => {
+            let atom = |atom: Atom| -> Result<Bits, String> {
+                universe.atom(&atom).cloned().ok_or_else(|| "a value the field's universe does not know".to_owned())
+            };
+            match (name, operand) {
+                ("$eq", Value::String(text)) => Ok(Set { rows: atom(Atom::Literal(text.clone()))?, absent: false }),
+                ("$ne", Value::String(text)) => {
+                    Ok(Set { rows: universe.all().and_not(&atom(Atom::Literal(text.clone()))?), absent: true })
+                }
+                ("$in", Value::Array(items)) => {
+                    let mut bits = Bits::empty(rows);
+                    for item in items {
+                        let text = item.as_str().ok_or("`$in` with a value that is not a string")?;
+                        bits = bits.or(&atom(Atom::Literal(text.to_owned()))?);
+                    }
+                    Ok(Set { rows: bits, absent: false })
+                }
+                // An absent field makes Infisical's `$glob` throw; the request fails either way, so it is
+                // left out.
+                ("$glob", Value::String(pattern)) => Ok(Set { rows: atom(Atom::Glob(pattern.clone()))?, absent: false }),
+                _ => Err(format!("`{name}` with this value is not modelled")),
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Owner, RuleSet, list_names, secret_paths};
+use super::{Owner, RuleSet, list_names};
 use crate::catalog::{Catalog, ConditionKind};
 use crate::check::rules::StoredRule;
 use crate::codes::Code;
@@ -383,7 +383,6 @@ fn broad_write(
     if sensitive.is_empty() {
         return;
     }
-    let paths = secret_paths();
     for (written, stored) in set.stored.iter().enumerate() {
         let rule = &prepared[position_of[written]];
         let writes: Vec<String> =
@@ -398,16 +397,12 @@ fn broad_write(
         if group.unknown().is_some() {
             continue;
         }
-        let every_path = match group.values(0, "secretPath") {
-            None => true,
-            Some((lang, _)) => paths.is_subset(&lang).unwrap_or(false),
-        };
-        if !every_path {
+        if !group.accepts_every_value(0, "secretPath") {
             continue;
         }
         let environments: Vec<String> = sensitive
             .iter()
-            .filter(|env| group.values(0, "environment").is_none_or(|(lang, _)| lang.contains(env)))
+            .filter(|env| group.accepts(0, "environment", env).unwrap_or(true))
             .map(|env| env.to_string())
             .collect();
         if environments.is_empty() {
