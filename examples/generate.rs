@@ -416,7 +416,17 @@ fn main() {
             if assigned.iter().all(|(_, window)| window.is_some()) {
                 assigned[0].1 = None;
             }
-            let privileges = (0..rng.below(7))
+            // Most members have no or one additional privilege; a few have up to six.
+            let count = match rng.below(100) {
+                0..45 => 0,
+                45..70 => 1,
+                70..82 => 2,
+                82..90 => 3,
+                90..95 => 4,
+                95..98 => 5,
+                _ => 6,
+            };
+            let privileges = (0..count)
                 .map(|number| Privilege {
                     slug: format!("grant-{}", number + 1),
                     temporary: rng.chance(30).then(|| temporary(&mut rng)),
@@ -463,13 +473,15 @@ fn main() {
     let users: Vec<&str> = members.iter().filter_map(|it| it.email.as_deref()).collect();
     let mut policies = String::from("accessPolicies:\n");
     for index in 0..size.access_policies {
+        // Access requests guard one service's secrets, mostly in production.
         let team = world.team(&mut rng);
+        let service = format!("svc-{:02}", rng.below(10) + 1);
         let hard = rng.chance(70);
+        let environment = if rng.chance(80) { "prod" } else { "staging" };
         let _ = writeln!(
             policies,
-            "  - name: access-{:02}\n    environment: {}\n    secretPath: /{team}/**\n    enforcementLevel: {}\n    allowedSelfApprovals: false",
+            "  - name: access-{:02}\n    environment: {environment}\n    secretPath: /{team}/{service}/**\n    enforcementLevel: {}\n    allowedSelfApprovals: false",
             index + 1,
-            rng.pick(ENVIRONMENTS),
             if hard { "hard" } else { "soft" }
         );
         if !hard {

@@ -18,7 +18,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// A fast non-cryptographic hasher (the Fx hash of rustc) for automaton states, which are hashed often and
 /// deeply; the keys are never attacker-chosen in a way that matters for a one-shot command.
 #[derive(Default)]
-struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
+
+/// Hash maps keyed by automaton states.
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -549,6 +552,37 @@ pub struct Dfa {
 impl Dfa {
     pub const START: u32 = 0;
 
+    /// The automaton of exactly one string (what `Lang::literal(text).to_dfa()` gives, built directly).
+    pub fn literal(text: &str) -> Dfa {
+        let units: Vec<u16> = text.encode_utf16().collect();
+        let distinct: BTreeSet<u16> = units.iter().copied().collect();
+        let other = distinct.len() as u32;
+        let (mut starts, mut interval_class) = (Vec::new(), Vec::new());
+        let mut from: u32 = 0;
+        for (class, &c) in distinct.iter().enumerate() {
+            if u32::from(c) > from {
+                starts.push(from as u16);
+                interval_class.push(other);
+            }
+            starts.push(c);
+            interval_class.push(class as u32);
+            from = u32::from(c) + 1;
+        }
+        if from <= u32::from(u16::MAX) {
+            starts.push(from as u16);
+            interval_class.push(other);
+        }
+        let classes = distinct.len() + 1;
+        let mut next = vec![DEAD; (units.len() + 1) * classes];
+        for (state, c) in units.iter().enumerate() {
+            let class = distinct.iter().position(|it| it == c).unwrap_or_default();
+            next[state * classes + class] = state as u32 + 1;
+        }
+        let mut accepting = vec![false; units.len() + 1];
+        accepting[units.len()] = true;
+        Dfa { starts, interval_class, classes, next, accepting }
+    }
+
     pub fn step(&self, state: u32, c: u16) -> u32 {
         if state == DEAD {
             return DEAD;
@@ -559,6 +593,19 @@ impl Dfa {
 
     pub fn accepts(&self, state: u32) -> bool {
         state != DEAD && self.accepting[state as usize]
+    }
+
+    /// The character class of `c`: code units of one class take every state to the same next state.
+    pub fn class(&self, c: u16) -> u32 {
+        self.interval_class[self.starts.partition_point(|start| *start <= c) - 1]
+    }
+
+    /// [`Dfa::step`] for a code unit of `class`.
+    pub fn step_class(&self, state: u32, class: u32) -> u32 {
+        if state == DEAD {
+            return DEAD;
+        }
+        self.next[state as usize * self.classes + class as usize]
     }
 
     /// Where the automaton's behaviour may change: the starts of its character intervals.
@@ -609,6 +656,29 @@ impl Lang {
                 next.push(target);
             }
             at += 1;
+        }
+        // States from which nothing is accepted any more are dead: a product automaton can drop them.
+        let width = representatives.len();
+        let mut predecessors: Vec<Vec<u32>> = vec![Vec::new(); accepting.len()];
+        for (from, row) in next.chunks(width.max(1)).enumerate() {
+            for &target in row.iter().filter(|it| **it != DEAD) {
+                predecessors[target as usize].push(from as u32);
+            }
+        }
+        let mut alive: Vec<bool> = accepting.clone();
+        let mut stack: Vec<u32> = (0..accepting.len() as u32).filter(|it| accepting[*it as usize]).collect();
+        while let Some(state) = stack.pop() {
+            for &from in &predecessors[state as usize] {
+                if !alive[from as usize] {
+                    alive[from as usize] = true;
+                    stack.push(from);
+                }
+            }
+        }
+        for target in &mut next {
+            if *target != DEAD && !alive[*target as usize] {
+                *target = DEAD;
+            }
         }
         Ok(Dfa {
             starts: intervals.iter().map(|it| it.0).collect(),
@@ -858,6 +928,32 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run(dfa: &Dfa, text: &str) -> bool {
+        dfa.accepts(text.encode_utf16().fold(Dfa::START, |state, c| dfa.step(state, c)))
+    }
+
+    #[test]
+    fn literal_automata_accept_exactly_their_string() {
+        let probes = ["", "a", "ab", "abc", "abca", "b", "/app/db", "/app/d", "/app/dbx", "\u{0}", "\u{ffff}", "é", "ab\u{ffff}"];
+        for text in ["abca", "/app/db", "", "\u{0}", "\u{ffff}", "ab\u{ffff}", "é"] {
+            let direct = Dfa::literal(text);
+            let derived = Lang::literal(text).to_dfa().unwrap();
+            for probe in probes {
+                assert_eq!(run(&direct, probe), probe == text, "{text:?} on {probe:?}");
+                assert_eq!(run(&derived, probe), probe == text, "{text:?} on {probe:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn states_that_accept_nothing_any_more_are_dead() {
+        // `(?!x)` keeps a lookahead around; after `b`, nothing is accepted.
+        let dfa = lang(r"^(?:a(?!x).*)$").to_dfa().unwrap();
+        assert_eq!(dfa.step(Dfa::START, u16::from(b'b')), DEAD);
+        assert_ne!(dfa.step(Dfa::START, u16::from(b'a')), DEAD);
+        assert!(run(&dfa, "ay") && !run(&dfa, "ax") && !run(&dfa, "b"));
+    }
 
     fn lang(source: &str) -> Lang {
         Lang::regex(source).unwrap()

@@ -19,7 +19,7 @@
 //! Metadata conditions (`$elemMatch`) and unrendered templates are not modelled: a group containing one is
 //! answered [`Outcome::Unknown`], and the lints stay silent rather than guess.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -227,13 +227,7 @@ pub enum Outcome {
 
 /// Groups prepared rules by subject and action (one rule is in the group of every action it names).
 pub fn groups(catalog: &Catalog, rules: &[EvalRule]) -> Vec<Group> {
-    let mut index: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (at, rule) in rules.iter().enumerate() {
-        for action in &rule.actions {
-            index.entry((rule.subject.as_str(), action.as_str())).or_default().push(at);
-        }
-    }
-    index
+    index(rules)
         .into_iter()
         .map(|((subject, action), members)| Group::build(catalog, rules, subject, action, members))
         .collect()
@@ -647,16 +641,14 @@ fn collect_atoms(value: &Value, atoms: &mut BTreeSet<Atom>) {
     }
 }
 
-/// Announces the string-field atoms of `rules`, so each field's universe is built once for a whole run.
+/// Announces the string-field atoms of every rule a run will ask about (templates left out), so each
+/// field's universe is built once for the whole run.
 pub fn seed(catalog: &Catalog, rules: &[EvalRule]) {
     let mut atoms: BTreeMap<(&str, bool), BTreeSet<Atom>> = BTreeMap::new();
     for rule in rules {
         let Some(subject) = catalog.subject(&rule.subject) else { continue };
         for (key, value) in rule.conditions.iter().flatten() {
             let Some(condition) = subject.condition(key) else { continue };
-            if value.to_string().contains("{{") {
-                continue;
-            }
             let path = match condition.kind {
                 ConditionKind::String => false,
                 ConditionKind::Path => true,
@@ -666,8 +658,7 @@ pub fn seed(catalog: &Catalog, rules: &[EvalRule]) {
         }
     }
     for ((field, path), atoms) in atoms {
-        // A field whose atoms cannot be compiled is reported as unknown when a group needs it.
-        let _ = universe::seed(field, path, &atoms);
+        universe::seed(field, path, &atoms);
     }
 }
 
@@ -774,6 +765,137 @@ pub fn glob_language(pattern: &str) -> Result<Lang, String> {
         source => Lang::regex(source).map_err(|it| it.0)?,
     };
     Ok(regex.union(&Lang::literal(pattern)).minus(&Lang::literal("")))
+}
+
+/// What a group is asked, for [`Memo`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Question {
+    Removal(Vec<usize>),
+    MeetsAllow(usize),
+}
+
+/// Answers to group questions, remembered by the content of the group's rules: members of a large
+/// organisation share roles and often privileges, so the same group is asked about again and again.
+/// Rules are identified by [`Memo::key`] (whether they deny and their conditions; the subject and action
+/// are part of the question), and `covering` answers are kept as positions in the group.
+#[derive(Default)]
+pub struct Memo {
+    keys: HashMap<(bool, String), u32>,
+    answers: HashMap<(String, String, Vec<u32>, Question), Outcome>,
+}
+
+impl Memo {
+    /// The identity of a rule as a group sees it.
+    pub fn key(&mut self, rule: &EvalRule) -> u32 {
+        let conditions = match &rule.conditions {
+            None => String::new(),
+            Some(map) => Value::Object(map.clone()).to_string(),
+        };
+        let next = self.keys.len() as u32;
+        *self.keys.entry((rule.inverted, conditions)).or_insert(next)
+    }
+
+    fn ask(
+        &mut self,
+        catalog: &Catalog,
+        rules: &[EvalRule],
+        keys: &[u32],
+        (subject, action): (&str, &str),
+        members: Vec<usize>,
+        question: Question,
+    ) -> Outcome {
+        let key = (subject.to_owned(), action.to_owned(), members.iter().map(|&at| keys[at]).collect(), question);
+        let positional = match self.answers.get(&key) {
+            Some(answer) => answer.clone(),
+            None => {
+                let group = Group::build(catalog, rules, subject, action, members.clone());
+                let answer = match &key.3 {
+                    Question::Removal(removed) => group.removal(removed),
+                    Question::MeetsAllow(position) => group.meets_allow(*position),
+                };
+                let answer = match answer {
+                    Outcome::Same { covering } => Outcome::Same {
+                        covering: covering
+                            .into_iter()
+                            .filter_map(|rule| members.iter().position(|it| *it == rule))
+                            .collect(),
+                    },
+                    other => other,
+                };
+                self.answers.insert(key, answer.clone());
+                answer
+            }
+        };
+        match positional {
+            Outcome::Same { covering } => Outcome::Same { covering: covering.into_iter().map(|it| members[it]).collect() },
+            other => other,
+        }
+    }
+
+    /// [`Group::removal`] for the group of `members` (indices into `rules`, whose [`Memo::key`]s are `keys`).
+    pub fn removal(
+        &mut self,
+        catalog: &Catalog,
+        rules: &[EvalRule],
+        keys: &[u32],
+        group: (&str, &str),
+        members: Vec<usize>,
+        removed: Vec<usize>,
+    ) -> Outcome {
+        self.ask(catalog, rules, keys, group, members, Question::Removal(removed))
+    }
+
+    /// [`Group::meets_allow`] for the group of `members`.
+    pub fn meets_allow(
+        &mut self,
+        catalog: &Catalog,
+        rules: &[EvalRule],
+        keys: &[u32],
+        group: (&str, &str),
+        members: Vec<usize>,
+        position: usize,
+    ) -> Outcome {
+        self.ask(catalog, rules, keys, group, members, Question::MeetsAllow(position))
+    }
+}
+
+/// The secret paths of several `$glob` patterns over one shared universe, for overlap questions between
+/// them (approval policies' paths).
+pub struct PathGlobs {
+    universe: Rc<Universe>,
+    sets: Vec<Option<Bits>>,
+}
+
+impl PathGlobs {
+    pub fn new(patterns: &[Option<&str>]) -> PathGlobs {
+        let atoms: BTreeSet<Atom> = patterns.iter().flatten().map(|it| Atom::Glob((*it).to_owned())).collect();
+        let universe = universe::universe("secretPath", true, &atoms)
+            .or_else(|_| universe::universe("secretPath", true, &BTreeSet::new()))
+            .expect("the universe of no atoms");
+        let sets = patterns
+            .iter()
+            .map(|pattern| universe.atom(&Atom::Glob((*pattern)?.to_owned())).cloned())
+            .collect();
+        PathGlobs { universe, sets }
+    }
+
+    /// A secret path both patterns (by position) match, if there is one; `None` too when a pattern could
+    /// not be modelled.
+    pub fn overlap(&self, first: usize, second: usize) -> Option<&str> {
+        let (Some(a), Some(b)) = (&self.sets[first], &self.sets[second]) else { return None };
+        a.and(b).first().map(|signature| self.universe.witness(signature))
+    }
+}
+
+/// The rules of each subject and action (indices into `rules`, in order).
+pub fn index(rules: &[EvalRule]) -> BTreeMap<(&str, &str), Vec<usize>> {
+    let mut index: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (at, rule) in rules.iter().enumerate() {
+        for action in &rule.actions {
+            index.entry((rule.subject.as_str(), action.as_str())).or_default().push(at);
+        }
+    }
+    index
 }
 
 /// Checks a witness against direct evaluation: `rules` with and without the rules at `removed` (indices

@@ -11,7 +11,8 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{self, Identity};
 use crate::model::{Member, Project};
-use crate::scope::{self, Outcome};
+use crate::eval::EvalRule;
+use crate::scope::{self, Memo, Outcome};
 use crate::source::{FileId, Span};
 
 pub(super) fn lint_members(
@@ -23,12 +24,14 @@ pub(super) fn lint_members(
 ) {
     // Per deny rule (by place): whether it removed nothing for every member so far, and those members.
     let mut denies: BTreeMap<(FileId, u32), (bool, Vec<String>, Span)> = BTreeMap::new();
+    let mut memo = Memo::default();
     for member in project.members() {
         let (grants, skipped) = access::active_grants(catalog, project, member, options.now_ms);
         expired(member, &skipped, out);
         let identity = access::identity_of(member);
-        coverage(catalog, member, &grants, &identity, index, out);
-        ineffective_denies(catalog, member, &grants, &identity, index, &mut denies);
+        let Some(prepared) = Prepared::new(catalog, &grants, &identity, &mut memo) else { continue };
+        coverage(catalog, member, &prepared, &mut memo, index, out);
+        ineffective_denies(catalog, member, &prepared, &mut memo, index, &mut denies);
     }
     for ((file, _), (ineffective, members, head)) in denies {
         if !ineffective || members.is_empty() {
@@ -87,44 +90,65 @@ fn expired(member: &Member, skipped: &[Skipped], out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether taking rules of `target` (all of them, or only `only`) out of the rules of `chosen` (indices
-/// into `grants`, in order) changes no answer; the rules (grant, rule index) that answer instead.
-fn covered(
-    catalog: &Catalog,
-    grants: &[Grant],
-    chosen: &[usize],
-    target: usize,
-    only: Option<usize>,
-    identity: &Identity,
-) -> Option<Vec<(usize, usize)>> {
-    let mut flat = Vec::new();
-    let mut owner = Vec::new();
-    for &grant in chosen {
-        for (index, rule) in grants[grant].rules.iter().enumerate() {
-            flat.push(rule.clone());
-            owner.push((grant, index));
-        }
-    }
-    let prepared = eval::prepare(catalog, &flat, identity).ok()?;
-    let removed = |at: usize| {
-        let (grant, index) = owner[prepared[at].origin];
-        grant == target && only.is_none_or(|it| it == index)
-    };
-    let mut covering = BTreeSet::new();
-    for group in scope::groups(catalog, &prepared) {
-        let positions: Vec<usize> =
-            (0..group.members.len()).filter(|position| removed(group.members[*position])).collect();
-        if positions.is_empty() {
-            continue;
-        }
-        match group.removal(&positions) {
-            Outcome::Same { covering: rules } => {
-                covering.extend(rules.into_iter().map(|rule| owner[prepared[rule].origin]));
+/// A member's rules as Infisical assembles them, prepared once for every question about the member.
+struct Prepared<'g> {
+    grants: &'g [Grant],
+    rules: Vec<EvalRule>,
+    /// Per prepared rule: its grant and its index in the grant.
+    owner: Vec<(usize, usize)>,
+    keys: Vec<u32>,
+    groups: Vec<((String, String), Vec<usize>)>,
+}
+
+impl<'g> Prepared<'g> {
+    fn new(catalog: &Catalog, grants: &'g [Grant], identity: &Identity, memo: &mut Memo) -> Option<Prepared<'g>> {
+        let mut flat = Vec::new();
+        let mut owner_of_flat = Vec::new();
+        for (grant, item) in grants.iter().enumerate() {
+            for (index, rule) in item.rules.iter().enumerate() {
+                flat.push(rule.clone());
+                owner_of_flat.push((grant, index));
             }
-            Outcome::Differs { .. } | Outcome::Unknown(_) => return None,
         }
+        let rules = eval::prepare(catalog, &flat, identity).ok()?;
+        let owner = rules.iter().map(|rule| owner_of_flat[rule.origin]).collect();
+        let keys = rules.iter().map(|rule| memo.key(rule)).collect();
+        let groups = scope::index(&rules)
+            .into_iter()
+            .map(|((subject, action), members)| ((subject.to_owned(), action.to_owned()), members))
+            .collect();
+        Some(Prepared { grants, rules, owner, keys, groups })
     }
-    Some(covering.into_iter().collect())
+
+    /// Whether taking rules of `target` (all of them, or only `only`) out of the rules of the grants in
+    /// `chosen` changes no answer; the rules (grant, rule index) that answer instead.
+    fn covered(
+        &self,
+        catalog: &Catalog,
+        memo: &mut Memo,
+        chosen: &[usize],
+        target: usize,
+        only: Option<usize>,
+    ) -> Option<Vec<(usize, usize)>> {
+        let mut covering = BTreeSet::new();
+        for ((subject, action), members) in &self.groups {
+            let members: Vec<usize> = members.iter().copied().filter(|at| chosen.contains(&self.owner[*at].0)).collect();
+            let removed: Vec<usize> = (0..members.len())
+                .filter(|position| {
+                    let (grant, index) = self.owner[members[*position]];
+                    grant == target && only.is_none_or(|it| it == index)
+                })
+                .collect();
+            if removed.is_empty() {
+                continue;
+            }
+            match memo.removal(catalog, &self.rules, &self.keys, (subject, action), members, removed) {
+                Outcome::Same { covering: rules } => covering.extend(rules.into_iter().map(|rule| self.owner[rule])),
+                Outcome::Differs { .. } | Outcome::Unknown(_) => return None,
+            }
+        }
+        Some(covering.into_iter().collect())
+    }
 }
 
 /// Labels naming the covering grants, and pointing at their rules where they are written in the repository.
@@ -158,11 +182,12 @@ fn covering_labels(
 fn coverage(
     catalog: &Catalog,
     member: &Member,
-    grants: &[Grant],
-    identity: &Identity,
+    prepared: &Prepared,
+    memo: &mut Memo,
     index: &HashMap<(FileId, u32), &RuleSpans>,
     out: &mut Vec<Diagnostic>,
 ) {
+    let grants = prepared.grants;
     for (target, grant) in grants.iter().enumerate() {
         let is_privilege = matches!(grant.source, Source::Privilege(_));
         if grant.rules.is_empty() || (!is_privilege && !grant.temporary) {
@@ -172,7 +197,7 @@ fn coverage(
         let permanent: Vec<usize> =
             (0..grants.len()).filter(|other| *other == target || !grants[*other].temporary).collect();
         if grant.temporary
-            && let Some(covering) = covered(catalog, grants, &permanent, target, None, identity)
+            && let Some(covering) = prepared.covered(catalog, memo, &permanent, target, None)
         {
             let diagnostic = Diagnostic::new(
                 Code::TemporaryCoveredByPermanent,
@@ -202,7 +227,7 @@ fn coverage(
                     }
             })
             .collect();
-        if let Some(covering) = covered(catalog, grants, &lasting, target, None, identity) {
+        if let Some(covering) = prepared.covered(catalog, memo, &lasting, target, None) {
             let diagnostic = Diagnostic::new(
                 Code::RedundantPrivilege,
                 format!("{} grants `{}` nothing it does not already have", grant.source.describe(), member.name.value),
@@ -219,7 +244,7 @@ fn coverage(
         }
         for rule in 0..grant.rules.len() {
             let Some(Some((rule_file, item))) = grant.rule_spans.get(rule) else { continue };
-            let Some(covering) = covered(catalog, grants, &lasting, target, Some(rule), identity) else { continue };
+            let Some(covering) = prepared.covered(catalog, memo, &lasting, target, Some(rule)) else { continue };
             // Only other grants count: a rule its own privilege covers is `redundant-rule`.
             if covering.iter().all(|(other, _)| *other == target) {
                 continue;
@@ -244,37 +269,29 @@ fn coverage(
 fn ineffective_denies(
     catalog: &Catalog,
     member: &Member,
-    grants: &[Grant],
-    identity: &Identity,
+    prepared: &Prepared,
+    memo: &mut Memo,
     index: &HashMap<(FileId, u32), &RuleSpans>,
     denies: &mut BTreeMap<(FileId, u32), (bool, Vec<String>, Span)>,
 ) {
-    let mut flat = Vec::new();
-    let mut places = Vec::new();
-    for grant in grants {
-        for (rule, place) in grant.rules.iter().zip(&grant.rule_spans) {
-            flat.push(rule.clone());
-            places.push(*place);
-        }
-    }
-    let Ok(prepared) = eval::prepare(catalog, &flat, identity) else { return };
-    if !prepared.iter().any(|rule| rule.inverted) {
+    if !prepared.rules.iter().any(|rule| rule.inverted) {
         return;
     }
-    let groups = scope::groups(catalog, &prepared);
     // Per deny (prepared index): whether every group it is in says it meets no allow.
     let mut verdicts: BTreeMap<usize, bool> = BTreeMap::new();
-    for group in &groups {
-        for position in (0..group.members.len()).filter(|it| group.is_inverted(*it)) {
-            let ineffective = matches!(group.meets_allow(position), Outcome::Same { .. });
-            let entry = verdicts.entry(group.members[position]).or_insert(true);
-            *entry &= ineffective;
+    for ((subject, action), members) in &prepared.groups {
+        for position in (0..members.len()).filter(|it| prepared.rules[members[*it]].inverted) {
+            let answer =
+                memo.meets_allow(catalog, &prepared.rules, &prepared.keys, (subject, action), members.clone(), position);
+            let entry = verdicts.entry(members[position]).or_insert(true);
+            *entry &= matches!(answer, Outcome::Same { .. });
         }
     }
     for (at, ineffective) in verdicts {
-        let Some((file, item)) = places[prepared[at].origin] else { continue };
-        let Some(spans) = index.get(&(file, item.start)) else { continue };
-        let entry = denies.entry((file, item.start)).or_insert((true, Vec::new(), spans.head));
+        let (grant, rule) = prepared.owner[at];
+        let Some(Some((file, item))) = prepared.grants[grant].rule_spans.get(rule) else { continue };
+        let Some(spans) = index.get(&(*file, item.start)) else { continue };
+        let entry = denies.entry((*file, item.start)).or_insert((true, Vec::new(), spans.head));
         entry.0 &= ineffective;
         if !entry.1.contains(&member.name.value) {
             entry.1.push(member.name.value.clone());

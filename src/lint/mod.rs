@@ -34,6 +34,26 @@ pub struct Options {
 pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let sets = rule_sets(project);
+    let mut every_rule: Vec<crate::eval::EvalRule> =
+        sets.iter().flat_map(|set| crate::eval::order(catalog, set.stored)).collect();
+    for role in catalog.predefined_roles() {
+        every_rule.extend(crate::eval::order(catalog, &crate::access::predefined_rules(&role.permissions)));
+    }
+    // The scopes access policies protect are compared with privileges too.
+    for policy in &project.access_policies {
+        let Some(path) = &policy.secret_path else { continue };
+        for environment in &policy.environments {
+            let conditions = serde_json::json!({ "environment": environment.value, "secretPath": { "$glob": path.value } });
+            every_rule.push(crate::eval::EvalRule {
+                subject: "secrets".into(),
+                actions: Vec::new(),
+                inverted: false,
+                conditions: conditions.as_object().cloned(),
+                origin: usize::MAX,
+            });
+        }
+    }
+    crate::scope::seed(catalog, &every_rule);
     for set in &sets {
         rules::lint_set(catalog, project, set, &mut out);
     }
@@ -172,7 +192,6 @@ fn rule_spans(node: &Node) -> Vec<RuleSpans> {
         .collect()
 }
 
-pub(crate) use crate::scope::secret_paths;
 
 /// `a`, `a` and `b`, `a`, `b` and `c`, `a`, `b` and 2 more.
 pub(crate) fn list_names(names: &[String]) -> String {
@@ -192,7 +211,7 @@ mod tests {
 
     #[test]
     fn secret_paths_are_normalized_paths() {
-        let paths = secret_paths();
+        let paths = crate::scope::secret_paths();
         for good in ["/", "/app", "/app/db"] {
             assert!(paths.contains(good), "{good}");
         }

@@ -3,18 +3,17 @@
 //! Infisical finds the policy of a secret with `picomatch.isMatch(secretPath, policy.secretPath,
 //! { strictSlashes: false })`, the same matcher as `$glob`, so a policy's path is read as a glob here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::{list_names, secret_paths};
+use super::list_names;
 use crate::catalog::Catalog;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{self, EvalRule};
-use crate::lang::Lang;
 use crate::model::{AccessPolicy, Enforcement, Principal, PrincipalKind, Project, SecretPolicy, Spanned};
-use crate::scope::{Group, glob_language};
+use crate::scope::{Group, Memo, PathGlobs, Request};
 use crate::source::{FileId, Span};
 
 pub(super) fn lint_policies(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
@@ -149,14 +148,11 @@ impl<'p> Scoped<'p> {
         }
     }
 
-    fn paths(&self) -> Option<Lang> {
-        let path = self.path?;
-        Some(glob_language(&path.value).ok()?.intersect(&secret_paths()))
-    }
 }
 
 fn overlapping(policies: &[Scoped], kind: &str, out: &mut Vec<Diagnostic>) {
-    let languages: Vec<Option<Lang>> = policies.iter().map(Scoped::paths).collect();
+    let patterns: Vec<Option<&str>> = policies.iter().map(|it| it.path.map(|path| path.value.as_str())).collect();
+    let paths = PathGlobs::new(&patterns);
     // Only policies of one environment can overlap: pair them per environment.
     let mut by_environment: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, policy) in policies.iter().enumerate() {
@@ -181,8 +177,7 @@ fn overlapping(policies: &[Scoped], kind: &str, out: &mut Vec<Diagnostic>) {
         if shared.is_empty() {
             continue;
         }
-        let (Some(first_paths), Some(second_paths)) = (&languages[first], &languages[second]) else { continue };
-        let Ok(Some(path)) = first_paths.intersect(second_paths).witness() else { continue };
+        let Some(path) = paths.overlap(first, second) else { continue };
         let word = |it: Enforcement| if it == Enforcement::Hard { "hard" } else { "soft" };
         out.push(
             Diagnostic::new(
@@ -206,54 +201,101 @@ fn overlapping(policies: &[Scoped], kind: &str, out: &mut Vec<Diagnostic>) {
 }
 
 /// Permanent additional privileges that read secrets an access policy protects.
+///
+/// Every privilege rule is compared with all protected scopes at once (one group per rule and action,
+/// remembered by the rule's content), so the work grows with the distinct rules, not with rules times
+/// policies.
 fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
     const READS: &[&str] = &["describeSecret", "readValue", "read"];
-    for policy in &project.access_policies {
+    // One protected scope per policy and environment.
+    let mut protected: Vec<(usize, Map<String, Value>)> = Vec::new();
+    for (at, policy) in project.access_policies.iter().enumerate() {
         let Some(path) = &policy.secret_path else { continue };
-        for member in project.members() {
-            for privilege in member.privileges.iter().filter(|it| it.temporary.is_none()) {
-                let Some(stored) = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref()) else { continue };
-                let prepared = eval::order(catalog, stored);
-                let found =
-                    prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets").find_map(|rule| {
-                        let action = rule.actions.iter().find(|it| READS.contains(&it.as_str()))?;
-                        policy.environments.iter().find_map(|environment| {
-                            let mut conditions = Map::new();
-                            conditions.insert("environment".into(), Value::String(environment.value.clone()));
-                            conditions.insert("secretPath".into(), json!({ "$glob": path.value }));
-                            let protected = EvalRule {
-                                subject: "secrets".into(),
-                                actions: vec![action.clone()],
-                                inverted: false,
-                                conditions: Some(conditions),
-                                origin: usize::MAX,
-                            };
-                            let pair = [rule.clone(), protected];
-                            let group = Group::build(catalog, &pair, "secrets", action, vec![0, 1]);
-                            let witness = group.overlap(0, 1).ok()??;
-                            let object = witness.object();
-                            // The privilege as a whole (its own denies included) grants the request.
-                            let granted =
-                                eval::can(&prepared, action, "secrets", object.as_ref()).is_ok_and(|it| it.allowed);
-                            granted.then(|| (action.clone(), witness))
-                        })
-                    });
-                let Some((action, witness)) = found else { continue };
-                out.push(
-                    Diagnostic::new(
-                        Code::PrivilegeBypassesApproval,
-                        format!(
-                            "permanent privilege `{}` of `{}` reaches secrets access policy `{}` protects",
-                            privilege.slug.value, member.name.value, policy.name.value
-                        ),
-                        privilege.slug.file,
-                        privilege.slug.span,
-                    )
-                    .label(format!("allows `{action}` on {witness}"))
-                    .secondary(policy.file, path.span, "protected by this access policy")
-                    .help("make the privilege temporary, or leave this path to access requests"),
-                );
-            }
+        for environment in &policy.environments {
+            let mut conditions = Map::new();
+            conditions.insert("environment".into(), Value::String(environment.value.clone()));
+            conditions.insert("secretPath".into(), json!({ "$glob": path.value }));
+            protected.push((at, conditions));
         }
     }
+    if protected.is_empty() {
+        return;
+    }
+    let mut memo = Memo::default();
+    let mut overlaps: HashMap<(u32, String), Vec<(usize, Request)>> = HashMap::new();
+    let mut found: Vec<(usize, Diagnostic)> = Vec::new();
+    for member in project.members() {
+        for privilege in member.privileges.iter().filter(|it| it.temporary.is_none()) {
+            let Some(stored) = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref()) else { continue };
+            let prepared = eval::order(catalog, stored);
+            // The first read each policy is reached by.
+            let mut reached: BTreeMap<usize, (String, Request)> = BTreeMap::new();
+            for rule in prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets") {
+                let key = memo.key(rule);
+                for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
+                    let candidates = overlaps.entry((key, action.clone())).or_insert_with(|| {
+                        let mut rules = vec![EvalRule { actions: vec![action.clone()], ..rule.clone() }];
+                        rules.extend(protected.iter().map(|(_, conditions)| EvalRule {
+                            subject: "secrets".into(),
+                            actions: vec![action.clone()],
+                            inverted: false,
+                            conditions: Some(conditions.clone()),
+                            origin: usize::MAX,
+                        }));
+                        let group = Group::build(catalog, &rules, "secrets", action, (0..rules.len()).collect());
+                        (1..rules.len())
+                            .filter_map(|other| Some((protected[other - 1].0, group.overlap(0, other).ok()??)))
+                            .collect()
+                    });
+                    for (policy, witness) in candidates.iter() {
+                        if reached.contains_key(policy) {
+                            continue;
+                        }
+                        // The privilege as a whole (its own denies included) grants the request.
+                        let object = witness.object();
+                        if eval::can(&prepared, action, "secrets", object.as_ref()).is_ok_and(|it| it.allowed) {
+                            reached.insert(*policy, (action.clone(), witness.clone()));
+                        }
+                    }
+                }
+            }
+            // One diagnostic per privilege, naming every policy it reaches.
+            let Some((&first, (action, witness))) = reached.iter().next() else { continue };
+            let names: Vec<String> =
+                reached.keys().map(|at| project.access_policies[*at].name.value.clone()).collect();
+            let mut diagnostic = Diagnostic::new(
+                Code::PrivilegeBypassesApproval,
+                format!(
+                    "permanent privilege `{}` of `{}` reaches secrets that access {} {} {}",
+                    privilege.slug.value,
+                    member.name.value,
+                    if names.len() == 1 { "policy" } else { "policies" },
+                    list_names(&names),
+                    if names.len() == 1 { "protects" } else { "protect" },
+                ),
+                privilege.slug.file,
+                privilege.slug.span,
+            )
+            .label(format!("allows `{action}` on {witness}"));
+            for at in reached.keys().take(3) {
+                let policy = &project.access_policies[*at];
+                if let Some(path) = &policy.secret_path {
+                    diagnostic = diagnostic.secondary(
+                        policy.file,
+                        path.span,
+                        format!("protected by access policy `{}`", policy.name.value),
+                    );
+                }
+            }
+            let help = if names.len() == 1 {
+                "make the privilege temporary, or leave this path to access requests"
+            } else {
+                "make the privilege temporary, or leave these paths to access requests"
+            };
+            found.push((first, diagnostic.help(help)));
+        }
+    }
+    // Policy by policy, as the policies are declared.
+    found.sort_by_key(|(at, _)| *at);
+    out.extend(found.into_iter().map(|(_, diagnostic)| diagnostic));
 }

@@ -7,14 +7,15 @@
 //! breadth-first, each reachable product state showing one signature and, by its path, the shortest value
 //! with it). After that, a set of values is a bit set over signatures and every question is bit arithmetic.
 //!
-//! A universe is kept per field name for the whole run and rebuilt when a rule brings an atom it has not
-//! seen; [`seed`] lets a caller announce every atom up front.
+//! A run first builds one universe per field over every atom of the repository ([`seed`]), so that all
+//! groups share it; a group with atoms the seeded universe lacks (or when seeding gave up) gets a universe
+//! over its own atoms, cached by its atom set.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
-use crate::lang::{DEAD, Dfa, Lang, Unsupported};
+use crate::lang::{DEAD, Dfa, FxBuild, Unsupported};
 
 /// The most product states a universe may have before the question is given up.
 const STATE_LIMIT: usize = 400_000;
@@ -81,14 +82,13 @@ pub(super) enum Atom {
 /// The signatures of one field's values over a set of atoms.
 #[derive(Debug)]
 pub(super) struct Universe {
-    atoms: Vec<Atom>,
     index: HashMap<Atom, usize>,
     dfas: Vec<Rc<Dfa>>,
     domain: Option<Rc<Dfa>>,
     /// The shortest value of each signature.
     witnesses: Vec<String>,
     /// The signature of each label (the sorted atoms a value belongs to).
-    labels: HashMap<Vec<u32>, usize>,
+    labels: HashMap<Vec<u32>, usize, FxBuild>,
     /// Per atom, the signatures of its values.
     members: Vec<Bits>,
     /// Every signature (within the domain).
@@ -151,56 +151,88 @@ impl Universe {
             (crate::lang::witness_rank(c), c)
         });
 
-        type State = (u32, Vec<(u32, u32)>);
-        let start: State = (Dfa::START, (0..dfas.len() as u32).map(|at| (at, Dfa::START)).collect());
-        let mut states: Vec<State> = vec![start.clone()];
+        // Every atom's automaton in one flat table over the intervals of `order`: atom `a`'s state `s` is
+        // the global state `offsets[a] + s`.
+        let columns = order.len();
+        let class_table = |dfa: &Dfa| -> Vec<u32> { order.iter().map(|&at| dfa.class(representatives[at])).collect() };
+        let mut offsets = Vec::with_capacity(dfas.len());
+        let mut total = 0usize;
+        for dfa in &dfas {
+            offsets.push(total as u32);
+            total += dfa.state_count();
+        }
+        let mut table = vec![DEAD; total * columns];
+        let mut atom_of = vec![0u32; total];
+        let mut accepting = vec![false; total];
+        for (atom, dfa) in dfas.iter().enumerate() {
+            let classes = class_table(dfa);
+            for state in 0..dfa.state_count() as u32 {
+                let global = (offsets[atom] + state) as usize;
+                atom_of[global] = atom as u32;
+                accepting[global] = dfa.accepts(state);
+                for (column, class) in classes.iter().enumerate() {
+                    let next = dfa.step_class(state, *class);
+                    if next != DEAD {
+                        table[global * columns + column] = offsets[atom] + next;
+                    }
+                }
+            }
+        }
+        let domain_table: Option<(Vec<u32>, &Dfa)> = domain.as_deref().map(|dfa| {
+            let classes = class_table(dfa);
+            let table = (0..dfa.state_count() as u32)
+                .flat_map(|state| classes.iter().map(move |class| dfa.step_class(state, *class)))
+                .collect();
+            (table, dfa)
+        });
+
+        // A product state: the domain automaton's state, then the global states of the atoms still alive.
+        let start: Box<[u32]> = std::iter::once(Dfa::START).chain(offsets.iter().copied()).collect();
         let mut parents: Vec<(usize, u16)> = vec![(usize::MAX, 0)];
-        let mut seen: HashMap<State, usize> = HashMap::from([(start, 0)]);
-        let mut queue = VecDeque::from([0usize]);
+        let mut seen: HashSet<Box<[u32]>, FxBuild> = HashSet::default();
+        seen.insert(start.clone());
+        let mut queue = VecDeque::from([(0usize, start)]);
         let mut witnesses: Vec<String> = Vec::new();
-        let mut labels: HashMap<Vec<u32>, usize> = HashMap::new();
-        while let Some(at) = queue.pop_front() {
-            let (domain_state, live) = states[at].clone();
+        let mut labels: HashMap<Vec<u32>, usize, FxBuild> = HashMap::default();
+        let mut label = Vec::new();
+        let mut next = Vec::new();
+        while let Some((at, state)) = queue.pop_front() {
+            let (domain_state, live) = (state[0], &state[1..]);
             // Values are never empty (Infisical refuses empty condition values and names).
-            let in_domain = at != 0 && domain.as_ref().is_none_or(|it| it.accepts(domain_state));
+            let in_domain = at != 0 && domain_table.as_ref().is_none_or(|(_, dfa)| dfa.accepts(domain_state));
             if in_domain {
-                let label: Vec<u32> =
-                    live.iter().filter(|(atom, state)| dfas[*atom as usize].accepts(*state)).map(|it| it.0).collect();
+                label.clear();
+                label.extend(live.iter().filter(|global| accepting[**global as usize]).map(|global| atom_of[*global as usize]));
                 if !labels.contains_key(&label) {
-                    labels.insert(label, witnesses.len());
+                    labels.insert(label.clone(), witnesses.len());
                     witnesses.push(trace(&parents, at));
                 }
             }
-            for &interval in &order {
-                let c = representatives[interval];
-                let next_domain = match &domain {
-                    Some(domain) => {
-                        let next = domain.step(domain_state, c);
-                        if next == DEAD {
+            for (column, &interval) in order.iter().enumerate() {
+                next.clear();
+                next.push(match &domain_table {
+                    Some((table, _)) => {
+                        let stepped = table[domain_state as usize * columns + column];
+                        if stepped == DEAD {
                             continue;
                         }
-                        next
+                        stepped
                     }
                     None => 0,
-                };
-                let next_live: Vec<(u32, u32)> = live
-                    .iter()
-                    .filter_map(|&(atom, state)| {
-                        let next = dfas[atom as usize].step(state, c);
-                        (next != DEAD).then_some((atom, next))
-                    })
-                    .collect();
-                let next = (next_domain, next_live);
-                if seen.contains_key(&next) {
+                });
+                next.extend(
+                    live.iter().map(|global| table[*global as usize * columns + column]).filter(|it| *it != DEAD),
+                );
+                if seen.contains(next.as_slice()) {
                     continue;
                 }
-                if states.len() >= STATE_LIMIT {
+                if seen.len() >= STATE_LIMIT {
                     return Err(Unsupported(format!("more than {STATE_LIMIT} states for one field")));
                 }
-                seen.insert(next.clone(), states.len());
-                parents.push((at, c));
-                queue.push_back(states.len());
-                states.push(next);
+                let boxed: Box<[u32]> = next.as_slice().into();
+                seen.insert(boxed.clone());
+                parents.push((at, representatives[interval]));
+                queue.push_back((parents.len() - 1, boxed));
             }
         }
         let mut members = vec![Bits::empty(witnesses.len()); atoms.len()];
@@ -211,7 +243,7 @@ impl Universe {
         }
         let index = atoms.iter().cloned().enumerate().map(|(at, atom)| (atom, at)).collect();
         let all = Bits::full(witnesses.len());
-        Ok(Universe { atoms, index, dfas, domain, witnesses, labels, members, all })
+        Ok(Universe { index, dfas, domain, witnesses, labels, members, all })
     }
 }
 
@@ -235,18 +267,18 @@ fn representative(low: u16, high: u16) -> u16 {
 thread_local! {
     static AUTOMATA: RefCell<HashMap<Atom, Rc<Dfa>>> = RefCell::new(HashMap::new());
     static DOMAIN: RefCell<Option<Rc<Dfa>>> = const { RefCell::new(None) };
-    static UNIVERSES: RefCell<HashMap<(String, bool), Rc<Universe>>> = RefCell::new(HashMap::new());
+    static UNIVERSES: RefCell<HashMap<(bool, BTreeSet<Atom>), Rc<Universe>>> = RefCell::new(HashMap::new());
+    static SEEDED: RefCell<HashMap<(String, bool), Rc<Universe>>> = RefCell::new(HashMap::new());
 }
 
 fn dfa(atom: &Atom) -> Result<Rc<Dfa>, Unsupported> {
     if let Some(found) = AUTOMATA.with(|cache| cache.borrow().get(atom).cloned()) {
         return Ok(found);
     }
-    let lang = match atom {
-        Atom::Literal(text) => Lang::literal(text),
-        Atom::Glob(pattern) => super::glob_language(pattern).map_err(Unsupported)?,
-    };
-    let compiled = Rc::new(lang.to_dfa()?);
+    let compiled = Rc::new(match atom {
+        Atom::Literal(text) => Dfa::literal(text),
+        Atom::Glob(pattern) => super::glob_language(pattern).map_err(Unsupported)?.to_dfa()?,
+    });
     AUTOMATA.with(|cache| cache.borrow_mut().insert(atom.clone(), compiled.clone()));
     Ok(compiled)
 }
@@ -260,25 +292,33 @@ fn domain_dfa() -> Result<Rc<Dfa>, Unsupported> {
     Ok(compiled)
 }
 
-/// The universe of a field that knows every atom of `needed`.
+/// The universe of the field `field` that knows every atom of `needed`: the field's repository-wide
+/// universe when [`seed`] built one that does, or else one over exactly `needed` (within the secret-path
+/// domain when `path`), cached by its atoms.
 pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Result<Rc<Universe>, Unsupported> {
-    let key = (field.to_owned(), path);
-    let cached = UNIVERSES.with(|cache| cache.borrow().get(&key).cloned());
-    if let Some(cached) = &cached
-        && needed.iter().all(|atom| cached.index.contains_key(atom))
-    {
-        return Ok(cached.clone());
+    let seeded = SEEDED.with(|cache| {
+        let cache = cache.borrow();
+        let found = cache.get(&(field.to_owned(), path))?;
+        needed.iter().all(|atom| found.index.contains_key(atom)).then(|| found.clone())
+    });
+    if let Some(seeded) = seeded {
+        return Ok(seeded);
     }
-    let mut atoms: BTreeSet<Atom> = cached.map(|it| it.atoms.iter().cloned().collect()).unwrap_or_default();
-    atoms.extend(needed.iter().cloned());
-    let built = Rc::new(Universe::build(atoms.into_iter().collect(), path)?);
+    let key = (path, needed.clone());
+    if let Some(cached) = UNIVERSES.with(|cache| cache.borrow().get(&key).cloned()) {
+        return Ok(cached);
+    }
+    let built = Rc::new(Universe::build(needed.iter().cloned().collect(), path)?);
     UNIVERSES.with(|cache| cache.borrow_mut().insert(key, built.clone()));
     Ok(built)
 }
 
-/// Announces atoms before any question is asked, so the field's universe is built once.
-pub(super) fn seed(field: &str, path: bool, atoms: &BTreeSet<Atom>) -> Result<(), Unsupported> {
-    universe(field, path, atoms).map(|_| ())
+/// Builds the universe of `field` over every atom a run will ask about, so that groups share it instead of
+/// each building its own. When it would be too large, groups fall back to universes of their own atoms.
+pub(super) fn seed(field: &str, path: bool, atoms: &BTreeSet<Atom>) {
+    if let Ok(built) = Universe::build(atoms.iter().cloned().collect(), path) {
+        SEEDED.with(|cache| cache.borrow_mut().insert((field.to_owned(), path), Rc::new(built)));
+    }
 }
 
 #[cfg(test)]
