@@ -1,6 +1,8 @@
 //! What a member of the project ends up with: the rules of its active role assignments and additional
 //! privileges, assembled in Infisical's order, and decisions on them that name the deciding rule.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::catalog::Catalog;
@@ -33,12 +35,13 @@ impl Source {
 
 /// One role assignment or privilege of a member, with its rules.
 #[derive(Clone, Debug)]
-pub struct Grant {
+pub struct Grant<'p> {
     pub source: Source,
     /// Where the assignment or privilege is written.
     pub file: FileId,
     pub span: Span,
-    pub rules: Vec<StoredRule>,
+    /// Borrowed from the project for custom roles and privileges.
+    pub rules: Cow<'p, [StoredRule]>,
     /// Where each rule is written (`None` for predefined roles).
     pub rule_spans: Vec<Option<(FileId, Span)>>,
     /// When a temporary grant ends (milliseconds since the epoch); `None` when permanent or when it starts
@@ -60,7 +63,12 @@ pub enum Skipped {
 /// role assignments first, then additional privileges. Infisical keeps a temporary grant while
 /// `now < start + range` and does not look at the start; a grant without a start begins when it is applied,
 /// so it counts as active.
-pub fn active_grants(catalog: &Catalog, project: &Project, member: &Member, at: i64) -> (Vec<Grant>, Vec<Skipped>) {
+pub fn active_grants<'p>(
+    catalog: &Catalog,
+    project: &'p Project,
+    member: &'p Member,
+    at: i64,
+) -> (Vec<Grant<'p>>, Vec<Skipped>) {
     let mut grants = Vec::new();
     let mut skipped = Vec::new();
     for assignment in &member.roles {
@@ -71,18 +79,18 @@ pub fn active_grants(catalog: &Catalog, project: &Project, member: &Member, at: 
             match role.permissions.as_ref().map(|it| (it, it.stored.as_ref())) {
                 Some((permissions, Some(stored))) => {
                     let spans = rule_spans(permissions.file, &permissions.node, stored.len());
-                    (source, stored.clone(), spans)
+                    (source, Cow::Borrowed(stored.as_slice()), spans)
                 }
                 Some((_, None)) => {
                     skipped.push(Skipped::Unusable { source, why: "Infisical would reject its rules".into() });
                     continue;
                 }
-                None => (source, Vec::new(), Vec::new()),
+                None => (source, Cow::Borrowed(&[][..]), Vec::new()),
             }
         } else if let Some(predefined) = catalog.predefined_roles().iter().find(|role| &role.slug == slug) {
             let rules = predefined_rules(&predefined.permissions);
             let spans = vec![None; rules.len()];
-            (Source::PredefinedRole(slug.clone()), rules, spans)
+            (Source::PredefinedRole(slug.clone()), Cow::Owned(rules), spans)
         } else {
             skipped.push(Skipped::Unusable {
                 source: Source::Role(slug.clone()),
@@ -116,7 +124,7 @@ pub fn active_grants(catalog: &Catalog, project: &Project, member: &Member, at: 
                 source,
                 file: privilege.file,
                 span: privilege.span,
-                rules: stored.clone(),
+                rules: Cow::Borrowed(stored.as_slice()),
                 rule_spans: rule_spans(permissions.file, &permissions.node, stored.len()),
                 ends_at,
                 temporary: privilege.temporary.is_some(),
@@ -179,8 +187,8 @@ pub fn identity_of(member: &Member) -> Identity {
 }
 
 /// A member's evaluated rules, each traced back to its grant and position.
-pub struct MemberRules {
-    pub grants: Vec<Grant>,
+pub struct MemberRules<'p> {
+    pub grants: Vec<Grant<'p>>,
     pub skipped: Vec<Skipped>,
     /// The rules in the order CASL consults them last-to-first.
     pub rules: Vec<EvalRule>,
@@ -188,14 +196,14 @@ pub struct MemberRules {
     pub origins: Vec<(usize, usize)>,
 }
 
-impl MemberRules {
+impl<'p> MemberRules<'p> {
     pub fn build(
         catalog: &Catalog,
-        project: &Project,
-        member: &Member,
+        project: &'p Project,
+        member: &'p Member,
         at: i64,
         identity: &Identity,
-    ) -> Result<MemberRules, EvalError> {
+    ) -> Result<MemberRules<'p>, EvalError> {
         let (grants, skipped) = active_grants(catalog, project, member, at);
         let mut flat = Vec::new();
         let mut origins = Vec::new();
@@ -214,7 +222,7 @@ impl MemberRules {
     }
 
     /// The grant and the rule index (within the grant) of a prepared rule.
-    pub fn origin(&self, prepared: usize) -> (&Grant, usize) {
+    pub fn origin(&self, prepared: usize) -> (&Grant<'p>, usize) {
         let (grant, rule) = self.origins[self.rules[prepared].origin];
         (&self.grants[grant], rule)
     }

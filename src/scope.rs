@@ -19,6 +19,7 @@
 //! Metadata conditions (`$elemMatch`) and unrendered templates are not modelled: a group containing one is
 //! answered [`Outcome::Unknown`], and the lints stay silent rather than guess.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
@@ -234,7 +235,13 @@ pub fn groups(catalog: &Catalog, rules: &[EvalRule]) -> Vec<Group> {
 }
 
 impl Group {
-    pub fn build(catalog: &Catalog, rules: &[EvalRule], subject: &str, action: &str, members: Vec<usize>) -> Group {
+    pub fn build<R: Borrow<EvalRule>>(
+        catalog: &Catalog,
+        rules: &[R],
+        subject: &str,
+        action: &str,
+        members: Vec<usize>,
+    ) -> Group {
         let sources = members.clone();
         Group::build_over(catalog, rules, subject, action, members, &sources)
     }
@@ -255,16 +262,16 @@ impl Group {
 
     /// The group of `members` (indices into `rules`), over the fields the rules at `sources` mention: groups
     /// built over the same sources can be compared.
-    pub fn build_over(
+    pub fn build_over<R: Borrow<EvalRule>>(
         catalog: &Catalog,
-        rules: &[EvalRule],
+        rules: &[R],
         subject: &str,
         action: &str,
         members: Vec<usize>,
         sources: &[usize],
     ) -> Group {
-        let inverted = members.iter().map(|&at| rules[at].inverted).collect();
-        let unconditional = members.iter().map(|&at| rules[at].conditions.is_none()).collect();
+        let inverted = members.iter().map(|&at| rules[at].borrow().inverted).collect();
+        let unconditional = members.iter().map(|&at| rules[at].borrow().conditions.is_none()).collect();
         let (fields, regions) = match model(catalog, rules, subject, &members, sources) {
             Ok((fields, regions)) => (fields, Ok(regions)),
             Err(why) => (Vec::new(), Err(why)),
@@ -557,9 +564,9 @@ fn subtract(region: Vec<Product>, other: &Product) -> Result<Vec<Product>, Unsup
 }
 
 /// The fields of a group and the region of each of its rules.
-fn model(
+fn model<R: Borrow<EvalRule>>(
     catalog: &Catalog,
-    rules: &[EvalRule],
+    rules: &[R],
     subject: &str,
     members: &[usize],
     sources: &[usize],
@@ -567,7 +574,7 @@ fn model(
     let definition = catalog.subject(subject).ok_or_else(|| format!("unknown subject `{subject}`"))?;
     let mut names: BTreeSet<&str> = BTreeSet::new();
     for &at in sources {
-        for (key, value) in rules[at].conditions.iter().flatten() {
+        for (key, value) in rules[at].borrow().conditions.iter().flatten() {
             if value.to_string().contains("{{") {
                 return Err("a condition has a template".into());
             }
@@ -577,7 +584,7 @@ fn model(
     let mut fields = Vec::new();
     for name in names {
         let condition = definition.condition(name).ok_or_else(|| format!("unknown condition `{name}`"))?;
-        let conditions = sources.iter().filter_map(|&at| rules[at].conditions.as_ref()?.get(name));
+        let conditions = sources.iter().filter_map(|&at| rules[at].borrow().conditions.as_ref()?.get(name));
         let values = match condition.kind {
             ConditionKind::Metadata => return Err("metadata conditions are not modelled".into()),
             ConditionKind::Tags => {
@@ -601,7 +608,7 @@ fn model(
     for &at in members {
         let mut sets = Vec::new();
         for field in &fields {
-            let condition = rules[at].conditions.as_ref().and_then(|it| it.get(&field.name));
+            let condition = rules[at].borrow().conditions.as_ref().and_then(|it| it.get(&field.name));
             sets.push(field_set(field, condition)?);
         }
         regions.push(Product(sets));
@@ -727,25 +734,24 @@ fn operator(field: &Field, name: &str, operand: &Value) -> Result<Set, String> {
             }
         }
         Values::Strings(universe) => {
-            let atom = |atom: Atom| -> Result<Bits, String> {
-                universe.atom(&atom).cloned().ok_or_else(|| "a value the field's universe does not know".to_owned())
-            };
+            let unknown = || "a value the field's universe does not know".to_owned();
+            let literal = |text: &str| universe.literal(text).ok_or_else(unknown);
             match (name, operand) {
-                ("$eq", Value::String(text)) => Ok(Set { rows: atom(Atom::Literal(text.clone()))?, absent: false }),
-                ("$ne", Value::String(text)) => {
-                    Ok(Set { rows: universe.all().and_not(&atom(Atom::Literal(text.clone()))?), absent: true })
-                }
+                ("$eq", Value::String(text)) => Ok(Set { rows: literal(text)?.clone(), absent: false }),
+                ("$ne", Value::String(text)) => Ok(Set { rows: universe.all().and_not(literal(text)?), absent: true }),
                 ("$in", Value::Array(items)) => {
                     let mut bits = Bits::empty(rows);
                     for item in items {
                         let text = item.as_str().ok_or("`$in` with a value that is not a string")?;
-                        bits = bits.or(&atom(Atom::Literal(text.to_owned()))?);
+                        bits.or_assign(literal(text)?);
                     }
                     Ok(Set { rows: bits, absent: false })
                 }
                 // An absent field makes Infisical's `$glob` throw; the request fails either way, so it is
                 // left out.
-                ("$glob", Value::String(pattern)) => Ok(Set { rows: atom(Atom::Glob(pattern.clone()))?, absent: false }),
+                ("$glob", Value::String(pattern)) => {
+                    Ok(Set { rows: universe.glob(pattern).ok_or_else(unknown)?.clone(), absent: false })
+                }
                 _ => Err(format!("`{name}` with this value is not modelled")),
             }
         }
@@ -776,12 +782,14 @@ enum Question {
 
 /// Answers to group questions, remembered by the content of the group's rules: members of a large
 /// organisation share roles and often privileges, so the same group is asked about again and again.
-/// Rules are identified by [`Memo::key`] (whether they deny and their conditions; the subject and action
-/// are part of the question), and `covering` answers are kept as positions in the group.
+/// Rules are identified by [`Memo::key`] (whether they deny and their conditions), groups by
+/// [`Memo::group`] (subject and action); answers name rules by their position in the group.
 #[derive(Default)]
 pub struct Memo {
     keys: HashMap<(bool, String), u32>,
-    answers: HashMap<(String, String, Vec<u32>, Question), Outcome>,
+    groups: HashMap<(String, String), u32>,
+    names: Vec<(String, String)>,
+    answers: HashMap<(u32, Vec<u32>, Question), Outcome>,
 }
 
 impl Memo {
@@ -795,67 +803,55 @@ impl Memo {
         *self.keys.entry((rule.inverted, conditions)).or_insert(next)
     }
 
-    fn ask(
-        &mut self,
-        catalog: &Catalog,
-        rules: &[EvalRule],
-        keys: &[u32],
-        (subject, action): (&str, &str),
-        members: Vec<usize>,
-        question: Question,
-    ) -> Outcome {
-        let key = (subject.to_owned(), action.to_owned(), members.iter().map(|&at| keys[at]).collect(), question);
-        let positional = match self.answers.get(&key) {
-            Some(answer) => answer.clone(),
-            None => {
-                let group = Group::build(catalog, rules, subject, action, members.clone());
-                let answer = match &key.3 {
-                    Question::Removal(removed) => group.removal(removed),
-                    Question::MeetsAllow(position) => group.meets_allow(*position),
-                };
-                let answer = match answer {
-                    Outcome::Same { covering } => Outcome::Same {
-                        covering: covering
-                            .into_iter()
-                            .filter_map(|rule| members.iter().position(|it| *it == rule))
-                            .collect(),
-                    },
-                    other => other,
-                };
-                self.answers.insert(key, answer.clone());
-                answer
-            }
-        };
-        match positional {
-            Outcome::Same { covering } => Outcome::Same { covering: covering.into_iter().map(|it| members[it]).collect() },
-            other => other,
+    /// The identity of the group of a subject and action.
+    pub fn group(&mut self, subject: &str, action: &str) -> u32 {
+        if let Some(&id) = self.groups.get(&(subject.to_owned(), action.to_owned())) {
+            return id;
         }
+        let id = self.names.len() as u32;
+        self.names.push((subject.to_owned(), action.to_owned()));
+        self.groups.insert((subject.to_owned(), action.to_owned()), id);
+        id
     }
 
-    /// [`Group::removal`] for the group of `members` (indices into `rules`, whose [`Memo::key`]s are `keys`).
+    fn ask(&mut self, catalog: &Catalog, group: u32, rules: &[&EvalRule], keys: Vec<u32>, question: Question) -> Outcome {
+        let key = (group, keys, question);
+        if let Some(answer) = self.answers.get(&key) {
+            return answer.clone();
+        }
+        let (subject, action) = &self.names[group as usize];
+        let built = Group::build(catalog, rules, subject, action, (0..rules.len()).collect());
+        let answer = match &key.2 {
+            Question::Removal(removed) => built.removal(removed),
+            Question::MeetsAllow(position) => built.meets_allow(*position),
+        };
+        self.answers.insert(key, answer.clone());
+        answer
+    }
+
+    /// [`Group::removal`] for the group `group` of `rules` (in order, with their [`Memo::key`]s `keys`);
+    /// `covering` names positions in `rules`.
     pub fn removal(
         &mut self,
         catalog: &Catalog,
-        rules: &[EvalRule],
-        keys: &[u32],
-        group: (&str, &str),
-        members: Vec<usize>,
+        group: u32,
+        rules: &[&EvalRule],
+        keys: Vec<u32>,
         removed: Vec<usize>,
     ) -> Outcome {
-        self.ask(catalog, rules, keys, group, members, Question::Removal(removed))
+        self.ask(catalog, group, rules, keys, Question::Removal(removed))
     }
 
-    /// [`Group::meets_allow`] for the group of `members`.
+    /// [`Group::meets_allow`] for the group `group` of `rules`.
     pub fn meets_allow(
         &mut self,
         catalog: &Catalog,
-        rules: &[EvalRule],
-        keys: &[u32],
-        group: (&str, &str),
-        members: Vec<usize>,
+        group: u32,
+        rules: &[&EvalRule],
+        keys: Vec<u32>,
         position: usize,
     ) -> Outcome {
-        self.ask(catalog, rules, keys, group, members, Question::MeetsAllow(position))
+        self.ask(catalog, group, rules, keys, Question::MeetsAllow(position))
     }
 }
 
@@ -874,7 +870,7 @@ impl PathGlobs {
             .expect("the universe of no atoms");
         let sets = patterns
             .iter()
-            .map(|pattern| universe.atom(&Atom::Glob((*pattern)?.to_owned())).cloned())
+            .map(|pattern| universe.glob((*pattern)?).cloned())
             .collect();
         PathGlobs { universe, sets }
     }

@@ -2,6 +2,9 @@
 //! privileges, only the grants active now, temporary windows respected.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
+
+use serde_json::Value;
 
 use super::{Options, RuleSpans, list_names};
 use crate::access::{self, Grant, Skipped, Source};
@@ -11,8 +14,9 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{self, Identity};
 use crate::model::{Member, Project};
+use crate::check::rules::StoredRule;
 use crate::eval::EvalRule;
-use crate::scope::{self, Memo, Outcome};
+use crate::scope::{Memo, Outcome};
 use crate::source::{FileId, Span};
 
 pub(super) fn lint_members(
@@ -25,11 +29,12 @@ pub(super) fn lint_members(
     // Per deny rule (by place): whether it removed nothing for every member so far, and those members.
     let mut denies: BTreeMap<(FileId, u32), (bool, Vec<String>, Span)> = BTreeMap::new();
     let mut memo = Memo::default();
+    let mut shared = Shared::default();
     for member in project.members() {
         let (grants, skipped) = access::active_grants(catalog, project, member, options.now_ms);
         expired(member, &skipped, out);
         let identity = access::identity_of(member);
-        let Some(prepared) = Prepared::new(catalog, &grants, &identity, &mut memo) else { continue };
+        let Some(prepared) = Prepared::new(catalog, &grants, &identity, &mut shared, &mut memo) else { continue };
         coverage(catalog, member, &prepared, &mut memo, index, out);
         ineffective_denies(catalog, member, &prepared, &mut memo, index, &mut denies);
     }
@@ -90,34 +95,119 @@ fn expired(member: &Member, skipped: &[Skipped], out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A member's rules as Infisical assembles them, prepared once for every question about the member.
-struct Prepared<'g> {
-    grants: &'g [Grant],
+/// One grant's rules in Infisical's evaluation order (legacy deny expansion, denies last), each with its
+/// [`Memo::key`] and the [`Memo::group`] of each of its actions. A role's list is made once and shared by
+/// every member that holds the role.
+struct Ordered {
     rules: Vec<EvalRule>,
-    /// Per prepared rule: its grant and its index in the grant.
-    owner: Vec<(usize, usize)>,
     keys: Vec<u32>,
-    groups: Vec<((String, String), Vec<usize>)>,
+    groups: Vec<Vec<u32>>,
+    templated: bool,
 }
 
-impl<'g> Prepared<'g> {
-    fn new(catalog: &Catalog, grants: &'g [Grant], identity: &Identity, memo: &mut Memo) -> Option<Prepared<'g>> {
-        let mut flat = Vec::new();
-        let mut owner_of_flat = Vec::new();
-        for (grant, item) in grants.iter().enumerate() {
-            for (index, rule) in item.rules.iter().enumerate() {
-                flat.push(rule.clone());
-                owner_of_flat.push((grant, index));
+impl Ordered {
+    fn new(catalog: &Catalog, stored: &[StoredRule], memo: &mut Memo) -> Ordered {
+        let rules = eval::order(catalog, stored);
+        Ordered::of(rules, memo)
+    }
+
+    fn of(rules: Vec<EvalRule>, memo: &mut Memo) -> Ordered {
+        let keys = rules.iter().map(|rule| memo.key(rule)).collect();
+        let groups =
+            rules.iter().map(|rule| rule.actions.iter().map(|action| memo.group(&rule.subject, action)).collect()).collect();
+        let templated = rules
+            .iter()
+            .any(|rule| rule.conditions.as_ref().is_some_and(|it| Value::Object(it.clone()).to_string().contains("{{")));
+        Ordered { rules, keys, groups, templated }
+    }
+}
+
+/// Grant lists shared between members: custom and predefined roles by slug.
+#[derive(Default)]
+struct Shared {
+    roles: HashMap<(bool, String), Rc<Ordered>>,
+}
+
+impl Shared {
+    fn ordered(&mut self, catalog: &Catalog, grant: &Grant, memo: &mut Memo) -> Rc<Ordered> {
+        let key = match &grant.source {
+            Source::Role(slug) => (false, slug.clone()),
+            Source::PredefinedRole(slug) => (true, slug.clone()),
+            Source::Privilege(_) => return Rc::new(Ordered::new(catalog, &grant.rules, memo)),
+        };
+        self.roles.entry(key).or_insert_with(|| Rc::new(Ordered::new(catalog, &grant.rules, memo))).clone()
+    }
+}
+
+/// A member's rules as Infisical assembles them, prepared once for every question about the member.
+struct Prepared<'g, 'p> {
+    grants: &'g [Grant<'p>],
+    lists: Vec<Rc<Ordered>>,
+    /// The member's rules in evaluation order: (list, index in the list).
+    entries: Vec<(usize, usize)>,
+    /// Per entry: its grant and its index in the grant.
+    owner: Vec<(usize, usize)>,
+    /// Per group: the entries in it, in order.
+    groups: Vec<(u32, Vec<usize>)>,
+}
+
+impl<'g, 'p> Prepared<'g, 'p> {
+    fn new(
+        catalog: &Catalog,
+        grants: &'g [Grant<'p>],
+        identity: &Identity,
+        shared: &mut Shared,
+        memo: &mut Memo,
+    ) -> Option<Prepared<'g, 'p>> {
+        let lists: Vec<Rc<Ordered>> = grants.iter().map(|grant| shared.ordered(catalog, grant, memo)).collect();
+        let (lists, entries, owner) = if lists.iter().any(|list| list.templated) {
+            // Templates are rendered over the member's whole list, as Infisical does.
+            let mut flat = Vec::new();
+            let mut owner_of_flat = Vec::new();
+            for (grant, item) in grants.iter().enumerate() {
+                for (index, rule) in item.rules.iter().enumerate() {
+                    flat.push(rule.clone());
+                    owner_of_flat.push((grant, index));
+                }
+            }
+            let rules = eval::prepare(catalog, &flat, identity).ok()?;
+            let owner: Vec<(usize, usize)> = rules.iter().map(|rule| owner_of_flat[rule.origin]).collect();
+            let entries = (0..rules.len()).map(|at| (0, at)).collect();
+            (vec![Rc::new(Ordered::of(rules, memo))], entries, owner)
+        } else {
+            // Each list has its allows before its denies; Infisical's stable sort over the whole list puts
+            // every allow (grant by grant) before every deny.
+            let mut entries = Vec::new();
+            let mut owner = Vec::new();
+            for denies in [false, true] {
+                for (grant, list) in lists.iter().enumerate() {
+                    for (index, rule) in list.rules.iter().enumerate().filter(|(_, rule)| rule.inverted == denies) {
+                        entries.push((grant, index));
+                        owner.push((grant, rule.origin));
+                    }
+                }
+            }
+            (lists, entries, owner)
+        };
+        let mut by_group: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (entry, &(list, index)) in entries.iter().enumerate() {
+            for &group in &lists[list].groups[index] {
+                by_group.entry(group).or_default().push(entry);
             }
         }
-        let rules = eval::prepare(catalog, &flat, identity).ok()?;
-        let owner = rules.iter().map(|rule| owner_of_flat[rule.origin]).collect();
-        let keys = rules.iter().map(|rule| memo.key(rule)).collect();
-        let groups = scope::index(&rules)
-            .into_iter()
-            .map(|((subject, action), members)| ((subject.to_owned(), action.to_owned()), members))
-            .collect();
-        Some(Prepared { grants, rules, owner, keys, groups })
+        let mut groups: Vec<(u32, Vec<usize>)> = by_group.into_iter().collect();
+        groups.sort_unstable_by_key(|(group, _)| *group);
+        Some(Prepared { grants, lists, entries, owner, groups })
+    }
+
+    fn rule(&self, entry: usize) -> &EvalRule {
+        let (list, index) = self.entries[entry];
+        &self.lists[list].rules[index]
+    }
+
+    fn key(&self, entry: usize) -> u32 {
+        let (list, index) = self.entries[entry];
+        self.lists[list].keys[index]
     }
 
     /// Whether taking rules of `target` (all of them, or only `only`) out of the rules of the grants in
@@ -130,20 +220,24 @@ impl<'g> Prepared<'g> {
         target: usize,
         only: Option<usize>,
     ) -> Option<Vec<(usize, usize)>> {
+        let is_removed = |entry: usize| {
+            let (grant, index) = self.owner[entry];
+            grant == target && only.is_none_or(|it| it == index)
+        };
         let mut covering = BTreeSet::new();
-        for ((subject, action), members) in &self.groups {
-            let members: Vec<usize> = members.iter().copied().filter(|at| chosen.contains(&self.owner[*at].0)).collect();
-            let removed: Vec<usize> = (0..members.len())
-                .filter(|position| {
-                    let (grant, index) = self.owner[members[*position]];
-                    grant == target && only.is_none_or(|it| it == index)
-                })
-                .collect();
-            if removed.is_empty() {
+        for (group, entries) in &self.groups {
+            if !entries.iter().any(|entry| is_removed(*entry)) {
                 continue;
             }
-            match memo.removal(catalog, &self.rules, &self.keys, (subject, action), members, removed) {
-                Outcome::Same { covering: rules } => covering.extend(rules.into_iter().map(|rule| self.owner[rule])),
+            let entries: Vec<usize> =
+                entries.iter().copied().filter(|entry| chosen.contains(&self.owner[*entry].0)).collect();
+            let removed: Vec<usize> = (0..entries.len()).filter(|position| is_removed(entries[*position])).collect();
+            let rules: Vec<&EvalRule> = entries.iter().map(|entry| self.rule(*entry)).collect();
+            let keys = entries.iter().map(|entry| self.key(*entry)).collect();
+            match memo.removal(catalog, *group, &rules, keys, removed) {
+                Outcome::Same { covering: positions } => {
+                    covering.extend(positions.into_iter().map(|position| self.owner[entries[position]]));
+                }
                 Outcome::Differs { .. } | Outcome::Unknown(_) => return None,
             }
         }
@@ -274,16 +368,18 @@ fn ineffective_denies(
     index: &HashMap<(FileId, u32), &RuleSpans>,
     denies: &mut BTreeMap<(FileId, u32), (bool, Vec<String>, Span)>,
 ) {
-    if !prepared.rules.iter().any(|rule| rule.inverted) {
-        return;
-    }
-    // Per deny (prepared index): whether every group it is in says it meets no allow.
+    // Per deny (entry): whether every group it is in says it meets no allow.
     let mut verdicts: BTreeMap<usize, bool> = BTreeMap::new();
-    for ((subject, action), members) in &prepared.groups {
-        for position in (0..members.len()).filter(|it| prepared.rules[members[*it]].inverted) {
-            let answer =
-                memo.meets_allow(catalog, &prepared.rules, &prepared.keys, (subject, action), members.clone(), position);
-            let entry = verdicts.entry(members[position]).or_insert(true);
+    for (group, entries) in &prepared.groups {
+        let denies: Vec<usize> = (0..entries.len()).filter(|it| prepared.rule(entries[*it]).inverted).collect();
+        if denies.is_empty() {
+            continue;
+        }
+        let rules: Vec<&EvalRule> = entries.iter().map(|entry| prepared.rule(*entry)).collect();
+        let keys: Vec<u32> = entries.iter().map(|entry| prepared.key(*entry)).collect();
+        for position in denies {
+            let answer = memo.meets_allow(catalog, *group, &rules, keys.clone(), position);
+            let entry = verdicts.entry(entries[position]).or_insert(true);
             *entry &= matches!(answer, Outcome::Same { .. });
         }
     }

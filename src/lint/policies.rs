@@ -221,6 +221,16 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
     if protected.is_empty() {
         return;
     }
+    let protected_rules: Vec<EvalRule> = protected
+        .iter()
+        .map(|(_, conditions)| EvalRule {
+            subject: "secrets".into(),
+            actions: READS.iter().map(|it| (*it).to_owned()).collect(),
+            inverted: false,
+            conditions: Some(conditions.clone()),
+            origin: usize::MAX,
+        })
+        .collect();
     let mut memo = Memo::default();
     let mut overlaps: HashMap<(u32, String), Vec<(usize, Request)>> = HashMap::new();
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
@@ -234,14 +244,8 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
                 let key = memo.key(rule);
                 for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
                     let candidates = overlaps.entry((key, action.clone())).or_insert_with(|| {
-                        let mut rules = vec![EvalRule { actions: vec![action.clone()], ..rule.clone() }];
-                        rules.extend(protected.iter().map(|(_, conditions)| EvalRule {
-                            subject: "secrets".into(),
-                            actions: vec![action.clone()],
-                            inverted: false,
-                            conditions: Some(conditions.clone()),
-                            origin: usize::MAX,
-                        }));
+                        // The rule first, then every protected scope; only conditions and `inverted` matter.
+                        let rules: Vec<&EvalRule> = std::iter::once(rule).chain(&protected_rules).collect();
                         let group = Group::build(catalog, &rules, "secrets", action, (0..rules.len()).collect());
                         (1..rules.len())
                             .filter_map(|other| Some((protected[other - 1].0, group.overlap(0, other).ok()??)))

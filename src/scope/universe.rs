@@ -55,8 +55,8 @@ impl Bits {
         Bits(self.0.iter().zip(&other.0).map(|(a, b)| a & !b).collect())
     }
 
-    pub fn or(&self, other: &Bits) -> Bits {
-        Bits(self.0.iter().zip(&other.0).map(|(a, b)| a | b).collect())
+    pub fn or_assign(&mut self, other: &Bits) {
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -82,7 +82,9 @@ pub(super) enum Atom {
 /// The signatures of one field's values over a set of atoms.
 #[derive(Debug)]
 pub(super) struct Universe {
-    index: HashMap<Atom, usize>,
+    /// Per atom kind (literals, globs), the atom's index by its text.
+    literals: HashMap<String, usize, FxBuild>,
+    globs: HashMap<String, usize, FxBuild>,
     dfas: Vec<Rc<Dfa>>,
     domain: Option<Rc<Dfa>>,
     /// The shortest value of each signature.
@@ -104,9 +106,20 @@ impl Universe {
         &self.all
     }
 
-    /// The signatures of an atom's values; `None` for an atom the universe was not built with.
-    pub fn atom(&self, atom: &Atom) -> Option<&Bits> {
-        self.index.get(atom).map(|&at| &self.members[at])
+    /// The signatures of the literal `text`, or of the glob `pattern`.
+    pub fn literal(&self, text: &str) -> Option<&Bits> {
+        self.literals.get(text).map(|&at| &self.members[at])
+    }
+
+    pub fn glob(&self, pattern: &str) -> Option<&Bits> {
+        self.globs.get(pattern).map(|&at| &self.members[at])
+    }
+
+    fn position(&self, atom: &Atom) -> Option<usize> {
+        match atom {
+            Atom::Literal(text) => self.literals.get(text).copied(),
+            Atom::Glob(pattern) => self.globs.get(pattern).copied(),
+        }
     }
 
     pub fn witness(&self, signature: usize) -> &str {
@@ -241,9 +254,15 @@ impl Universe {
                 members[atom as usize].set(signature);
             }
         }
-        let index = atoms.iter().cloned().enumerate().map(|(at, atom)| (atom, at)).collect();
+        let (mut literals, mut globs) = (HashMap::default(), HashMap::default());
+        for (at, atom) in atoms.into_iter().enumerate() {
+            match atom {
+                Atom::Literal(text) => literals.insert(text, at),
+                Atom::Glob(pattern) => globs.insert(pattern, at),
+            };
+        }
         let all = Bits::full(witnesses.len());
-        Ok(Universe { index, dfas, domain, witnesses, labels, members, all })
+        Ok(Universe { literals, globs, dfas, domain, witnesses, labels, members, all })
     }
 }
 
@@ -299,7 +318,7 @@ pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Resu
     let seeded = SEEDED.with(|cache| {
         let cache = cache.borrow();
         let found = cache.get(&(field.to_owned(), path))?;
-        needed.iter().all(|atom| found.index.contains_key(atom)).then(|| found.clone())
+        needed.iter().all(|atom| found.position(atom).is_some()).then(|| found.clone())
     });
     if let Some(seeded) = seeded {
         return Ok(seeded);
@@ -342,7 +361,7 @@ mod tests {
         assert_ne!(deep, shallow);
         assert_ne!(shallow, db);
         assert_eq!(universe.signature_of("/app/"), None, "outside the domain");
-        assert!(universe.atom(&Atom::Literal("/app/db".into())).unwrap().contains(db));
+        assert!(universe.literal("/app/db").unwrap().contains(db));
         for signature in 0..universe.len() {
             assert_eq!(universe.signature_of(universe.witness(signature)), Some(signature));
         }
