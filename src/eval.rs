@@ -177,7 +177,7 @@ fn matches_query(query: &Map<String, Value>, object: &Map<String, Value>) -> Res
     Ok(true)
 }
 
-fn matches_field(field: &str, condition: &Value, value: Option<&Value>) -> Result<bool, EvalError> {
+pub fn matches_field(field: &str, condition: &Value, value: Option<&Value>) -> Result<bool, EvalError> {
     let Value::Object(operators) = condition else {
         return Ok(equals(value, condition));
     };

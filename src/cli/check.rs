@@ -35,7 +35,7 @@ pub fn run_with(
         OutputFormat::Human => {
             let choice =
                 if use_color(common.color) { termcolor::ColorChoice::Always } else { termcolor::ColorChoice::Never };
-            let mut out = termcolor::StandardStream::stdout(choice);
+            let mut out = termcolor::BufferedStandardStream::stdout(choice);
             for diagnostic in &analysis.diagnostics {
                 render::human_styled(db, diagnostic, &mut out).map_err(|error| error.to_string())?;
             }
@@ -50,6 +50,7 @@ pub fn run_with(
                 )
                 .map_err(|error| error.to_string())?;
             }
+            out.flush().map_err(|error| error.to_string())?;
         }
     }
     Ok(if analysis.error_count() > 0 { exit::FINDINGS } else { exit::CLEAN })

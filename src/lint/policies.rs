@@ -244,11 +244,27 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
                 let key = memo.key(rule);
                 for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
                     let candidates = overlaps.entry((key, action.clone())).or_insert_with(|| {
-                        // The rule first, then every protected scope; only conditions and `inverted` matter.
-                        let rules: Vec<&EvalRule> = std::iter::once(rule).chain(&protected_rules).collect();
+                        // Scopes whose environment the rule cannot match are left out first.
+                        let environment = rule.conditions.as_ref().and_then(|it| it.get("environment"));
+                        let candidates: Vec<usize> = (0..protected.len())
+                            .filter(|at| {
+                                let value = protected[*at].1.get("environment");
+                                environment.is_none_or(|condition| {
+                                    eval::matches_field("environment", condition, value).unwrap_or(true)
+                                })
+                            })
+                            .collect();
+                        if candidates.is_empty() {
+                            return Vec::new();
+                        }
+                        // The rule first, then the protected scopes; only conditions and `inverted` matter.
+                        let rules: Vec<&EvalRule> =
+                            std::iter::once(rule).chain(candidates.iter().map(|at| &protected_rules[*at])).collect();
                         let group = Group::build(catalog, &rules, "secrets", action, (0..rules.len()).collect());
                         (1..rules.len())
-                            .filter_map(|other| Some((protected[other - 1].0, group.overlap(0, other).ok()??)))
+                            .filter_map(|other| {
+                                Some((protected[candidates[other - 1]].0, group.overlap(0, other).ok()??))
+                            })
                             .collect()
                     });
                     for (policy, witness) in candidates.iter() {
