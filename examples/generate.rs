@@ -226,7 +226,8 @@ fn yaml_rules(out: &mut String, rules: &[Rule], indent: &str) {
             let _ = writeln!(out, "{indent}  inverted: true");
         }
         if !rule.conditions.is_empty() {
-            let parts: Vec<String> = rule.conditions.iter().map(|(key, cond)| format!("{key}: {}", yaml_cond(cond))).collect();
+            let parts: Vec<String> =
+                rule.conditions.iter().map(|(key, cond)| format!("{key}: {}", yaml_cond(cond))).collect();
             let _ = writeln!(out, "{indent}  conditions: {{ {} }}", parts.join(", "));
         }
     }
@@ -342,7 +343,10 @@ fn hcl_members(members: &[Member]) -> String {
         }
         for (role, temporary) in &member.roles {
             if let Some((duration, start)) = temporary {
-                let _ = writeln!(out, "  role \"{role}\" {{\n    duration = \"{duration}\"\n    start    = \"{start}\"\n  }}");
+                let _ = writeln!(
+                    out,
+                    "  role \"{role}\" {{\n    duration = \"{duration}\"\n    start    = \"{start}\"\n  }}"
+                );
             }
         }
         for privilege in &member.privileges {
@@ -390,12 +394,14 @@ fn main() {
     let roles: Vec<(String, Vec<Rule>)> = (0..size.roles)
         .map(|index| {
             let count = rng.range(5, 40);
-            (format!("role-{:03}-{}", index + 1, world.team(&mut rng)), (0..count).map(|_| world.rule(&mut rng)).collect())
+            (
+                format!("role-{:03}-{}", index + 1, world.team(&mut rng)),
+                (0..count).map(|_| world.rule(&mut rng)).collect(),
+            )
         })
         .collect();
     // Privileges that recur across members.
-    let pool: Vec<Vec<Rule>> =
-        (0..300).map(|_| (0..rng.range(1, 8)).map(|_| world.rule(&mut rng)).collect()).collect();
+    let pool: Vec<Vec<Rule>> = (0..300).map(|_| (0..rng.range(1, 8)).map(|_| world.rule(&mut rng)).collect()).collect();
     let predefined = ["viewer", "member", "no-access"];
     let members: Vec<Member> = (0..size.members)
         .map(|index| {
@@ -485,12 +491,14 @@ fn main() {
             if hard { "hard" } else { "soft" }
         );
         if !hard {
-            let _ = writeln!(policies, "    bypassers: [{{ type: user, username: {} }}]", users[rng.below(users.len())]);
+            let _ =
+                writeln!(policies, "    bypassers: [{{ type: user, username: {} }}]", users[rng.below(users.len())]);
         }
         let _ = writeln!(policies, "    steps:");
         for _ in 0..rng.range(1, 2) {
-            let approvers: Vec<String> =
-                (0..rng.range(2, 4)).map(|_| format!("{{ type: user, username: {} }}", users[rng.below(users.len())])).collect();
+            let approvers: Vec<String> = (0..rng.range(2, 4))
+                .map(|_| format!("{{ type: user, username: {} }}", users[rng.below(users.len())]))
+                .collect();
             let _ = writeln!(policies, "      - approvals: 1\n        approvers: [{}]", approvers.join(", "));
         }
     }
@@ -508,10 +516,5 @@ fn main() {
     write(&out.join("approvals.yaml"), policies);
     let rules: usize = roles.iter().map(|it| it.1.len()).sum::<usize>()
         + members.iter().flat_map(|it| &it.privileges).map(|it| it.rules.len()).sum::<usize>();
-    eprintln!(
-        "wrote {} roles, {} members, {rules} rules to {}",
-        roles.len(),
-        members.len(),
-        out.display()
-    );
+    eprintln!("wrote {} roles, {} members, {rules} rules to {}", roles.len(), members.len(), out.display());
 }

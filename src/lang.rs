@@ -473,8 +473,7 @@ impl Lang {
         let classes = minterms(&self.sets);
         let mut representatives: Vec<u16> = classes.iter().filter_map(CharSet::representative).collect();
         // Letters and digits first, so that witnesses read like ordinary values.
-        representatives
-            .sort_by_key(|c| (witness_rank(*c), *c));
+        representatives.sort_by_key(|c| (witness_rank(*c), *c));
         let mut seen: HashMap<State, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
         let mut queue = VecDeque::new();
         // (state, parent index, code unit)
@@ -935,7 +934,21 @@ mod tests {
 
     #[test]
     fn literal_automata_accept_exactly_their_string() {
-        let probes = ["", "a", "ab", "abc", "abca", "b", "/app/db", "/app/d", "/app/dbx", "\u{0}", "\u{ffff}", "é", "ab\u{ffff}"];
+        let probes = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abca",
+            "b",
+            "/app/db",
+            "/app/d",
+            "/app/dbx",
+            "\u{0}",
+            "\u{ffff}",
+            "é",
+            "ab\u{ffff}",
+        ];
         for text in ["abca", "/app/db", "", "\u{0}", "\u{ffff}", "ab\u{ffff}", "é"] {
             let direct = Dfa::literal(text);
             let derived = Lang::literal(text).to_dfa().unwrap();

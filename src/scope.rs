@@ -648,6 +648,11 @@ fn collect_atoms(value: &Value, atoms: &mut BTreeSet<Atom>) {
     }
 }
 
+/// Starts a run afresh: see [`seed`].
+pub fn reset() {
+    universe::reset();
+}
+
 /// Announces the string-field atoms of every rule a run will ask about (templates left out), so each
 /// field's universe is built once for the whole run.
 pub fn seed(catalog: &Catalog, rules: &[EvalRule]) {
@@ -814,7 +819,14 @@ impl Memo {
         id
     }
 
-    fn ask(&mut self, catalog: &Catalog, group: u32, rules: &[&EvalRule], keys: Vec<u32>, question: Question) -> Outcome {
+    fn ask(
+        &mut self,
+        catalog: &Catalog,
+        group: u32,
+        rules: &[&EvalRule],
+        keys: Vec<u32>,
+        question: Question,
+    ) -> Outcome {
         let key = (group, keys, question);
         if let Some(answer) = self.answers.get(&key) {
             return answer.clone();
@@ -868,10 +880,7 @@ impl PathGlobs {
         let universe = universe::universe("secretPath", true, &atoms)
             .or_else(|_| universe::universe("secretPath", true, &BTreeSet::new()))
             .expect("the universe of no atoms");
-        let sets = patterns
-            .iter()
-            .map(|pattern| universe.glob((*pattern)?).cloned())
-            .collect();
+        let sets = patterns.iter().map(|pattern| universe.glob((*pattern)?).cloned()).collect();
         PathGlobs { universe, sets }
     }
 

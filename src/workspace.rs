@@ -2,6 +2,7 @@
 //!
 //! This is the only library module that reads files. It never prints.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -100,68 +101,168 @@ pub fn analyze(root: &Path, catalog: &Catalog) -> Result<Analysis, WorkspaceErro
 
 /// Runs the pipeline over files already in memory (path, bytes).
 pub fn analyze_sources(files: Vec<(PathBuf, Vec<u8>)>, catalog: &Catalog) -> Analysis {
-    let mut db = SourceDb::new();
-    let mut early = Vec::new();
-    let mut ids = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        let (text, problem) = decode(bytes);
-        let format = Format::of_path(&path).unwrap_or(Format::Yaml);
-        let id = db.add(SourceFile::new(path, text));
-        if let Some(diagnostic) = problem.map(|make| make(id)) {
-            early.push(diagnostic);
-            ids.push((id, None));
-        } else {
-            ids.push((id, Some(format)));
-        }
-    }
-    let parses: Vec<Parse> = ids
-        .par_iter()
-        .map(|(id, format)| match format {
-            Some(format) => syntax::parse(*id, *format, &db.get(*id).text),
-            None => Parse::default(),
-        })
-        .collect();
-    let mut diagnostics = early;
-    let lowered: Vec<(Project, Vec<Diagnostic>)> = ids
-        .par_iter()
-        .zip(&parses)
-        .map(|((id, _), parse)| {
-            let mut found = Vec::new();
-            let project = match &parse.root {
-                Some(root) => model::lower_document(catalog, *id, root, &mut found),
-                None => Project::default(),
-            };
-            (project, found)
-        })
-        .collect();
-    let mut project = Project::default();
-    for (parse, (part, found)) in parses.iter().zip(lowered) {
-        diagnostics.extend(parse.diagnostics.iter().cloned());
-        // Unsupported syntax is read as null; its wrong type is a consequence, not a second problem.
-        let unsupported: Vec<Span> = parse
-            .diagnostics
-            .iter()
-            .filter(|it| it.code == Code::UnsupportedSyntax)
-            .map(|it| it.primary.span)
-            .collect();
-        diagnostics.extend(found.into_iter().filter(|it| {
-            it.code != Code::WrongType
-                || !unsupported
-                    .iter()
-                    .any(|span| it.primary.span.start <= span.start && span.end <= it.primary.span.end)
-        }));
-        project.extend(part);
-    }
-    let any_syntax_error =
-        parses.iter().any(|parse| parse.root.is_none() && parse.diagnostics.iter().any(Diagnostic::is_error));
-    // A missing declaration is only reported when every file could be read: it may be in the broken one.
-    let anchor = if any_syntax_error { None } else { ids.first().map(|(id, _)| *id) };
-    check::project::check_project(catalog, &project, anchor, &mut diagnostics);
-    diagnostic::sort(&mut diagnostics);
-    Analysis { db, parses, project, diagnostics }
+    Workspace::new(files, catalog).into_analysis(catalog)
 }
 
-type LateDiagnostic = Box<dyn FnOnce(FileId) -> Diagnostic>;
+/// Diagnostics found under a context fingerprint.
+type Checked = (u64, Vec<Diagnostic>);
+
+/// One file's share of the pipeline, kept until the file changes.
+#[derive(Debug, Default)]
+struct FileResult {
+    parse: Parse,
+    /// Reading, syntax and lowering diagnostics.
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl FileResult {
+    fn syntax_failed(&self) -> bool {
+        self.parse.root.is_none() && self.parse.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// A repository held in memory between runs of the pipeline. Each file's parse, model and diagnostics are
+/// kept, so an edit re-reads only the file it touches; the project-wide checks then run over the
+/// assembled model.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub db: SourceDb,
+    files: Vec<FileResult>,
+    /// Every file's declarations, grouped by file in file order.
+    pub project: Project,
+    /// Per file, the diagnostics of the per-file project checks and the [`check::project::Context`]
+    /// fingerprint they were found under; `None` when the file changed since.
+    local: RefCell<Vec<Option<Checked>>>,
+}
+
+impl Workspace {
+    /// Reads, parses and lowers every file (in parallel).
+    pub fn new(files: Vec<(PathBuf, Vec<u8>)>, catalog: &Catalog) -> Workspace {
+        let mut db = SourceDb::new();
+        let mut inputs = Vec::with_capacity(files.len());
+        for (path, bytes) in files {
+            let format = Format::of_path(&path).unwrap_or(Format::Yaml);
+            let (text, problem) = decode(bytes);
+            let id = db.add(SourceFile::new(path, text));
+            inputs.push((id, format, problem));
+        }
+        let results: Vec<(FileResult, Project)> = inputs
+            .into_par_iter()
+            .map(|(id, format, problem)| process(catalog, id, &db.get(id).text, format, problem))
+            .collect();
+        let mut project = Project::default();
+        let mut files = Vec::with_capacity(results.len());
+        for (result, part) in results {
+            project.extend(part);
+            files.push(result);
+        }
+        let local = RefCell::new(vec![None; files.len()]);
+        Workspace { db, files, project, local }
+    }
+
+    /// Replaces the contents of the file at `path` (adding it when it is new) and runs the per-file stages
+    /// again for that file only.
+    pub fn update(&mut self, path: &Path, bytes: Vec<u8>, catalog: &Catalog) -> FileId {
+        let format = Format::of_path(path).unwrap_or(Format::Yaml);
+        let (text, problem) = decode(bytes);
+        let existing = self.db.iter().find(|(_, file)| file.path == path).map(|(id, _)| id);
+        let id = match existing {
+            Some(id) => {
+                *self.db.get_mut(id) = SourceFile::new(path, text);
+                id
+            }
+            None => {
+                let id = self.db.add(SourceFile::new(path, text));
+                self.files.push(FileResult::default());
+                self.local.get_mut().push(None);
+                id
+            }
+        };
+        self.local.get_mut()[id.0 as usize] = None;
+        let (result, part) = process(catalog, id, &self.db.get(id).text, format, problem);
+        self.files[id.0 as usize] = result;
+        self.project.replace_file(id, part);
+        id
+    }
+
+    /// Every diagnostic of the per-file stages and the project-wide checks, sorted.
+    pub fn diagnostics(&self, catalog: &Catalog) -> Vec<Diagnostic> {
+        let mut diagnostics: Vec<Diagnostic> =
+            self.files.iter().flat_map(|file| file.diagnostics.iter().cloned()).collect();
+        self.check_project(catalog, &mut diagnostics);
+        diagnostic::sort(&mut diagnostics);
+        diagnostics
+    }
+
+    fn check_project(&self, catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
+        // A missing declaration is only reported when every file could be read: it may be in the broken one.
+        let anchor = if self.files.iter().any(FileResult::syntax_failed) || self.files.is_empty() {
+            None
+        } else {
+            Some(FileId(0))
+        };
+        check::project::check_global(catalog, &self.project, anchor, diagnostics);
+        // The per-file checks run again only for files that changed, or for all when the role slugs or the
+        // environments did.
+        let context = check::project::Context::new(catalog, &self.project);
+        let fingerprint = context.fingerprint();
+        let mut local = self.local.borrow_mut();
+        let stale: Vec<bool> = local.iter().map(|it| it.as_ref().is_none_or(|(at, _)| *at != fingerprint)).collect();
+        if stale.iter().any(|it| *it) {
+            let mut found = Vec::new();
+            let include = |file: FileId| stale.get(file.0 as usize).copied().unwrap_or(false);
+            check::project::check_local(&context, &self.project, &include, &mut found);
+            for (at, entry) in local.iter_mut().enumerate() {
+                if stale[at] {
+                    *entry = Some((fingerprint, Vec::new()));
+                }
+            }
+            for diagnostic in found {
+                if let Some(Some((_, list))) = local.get_mut(diagnostic.primary.file.0 as usize) {
+                    list.push(diagnostic);
+                }
+            }
+        }
+        diagnostics.extend(local.iter().flatten().flat_map(|(_, list)| list.iter().cloned()));
+    }
+
+    /// The finished analysis (without lints; see [`Analysis::lint`]).
+    pub fn into_analysis(self, catalog: &Catalog) -> Analysis {
+        let diagnostics = self.diagnostics(catalog);
+        let parses = self.files.into_iter().map(|file| file.parse).collect();
+        Analysis { db: self.db, parses, project: self.project, diagnostics }
+    }
+}
+
+/// Parses and lowers one file.
+fn process(
+    catalog: &Catalog,
+    id: FileId,
+    text: &str,
+    format: Format,
+    problem: Option<LateDiagnostic>,
+) -> (FileResult, Project) {
+    if let Some(make) = problem {
+        return (FileResult { parse: Parse::default(), diagnostics: vec![make(id)] }, Project::default());
+    }
+    let parse = syntax::parse(id, format, text);
+    let mut found = Vec::new();
+    let project = match &parse.root {
+        Some(root) => model::lower_document(catalog, id, root, &mut found),
+        None => Project::default(),
+    };
+    let mut diagnostics = parse.diagnostics.clone();
+    // Unsupported syntax is read as null; its wrong type is a consequence, not a second problem.
+    let unsupported: Vec<Span> =
+        parse.diagnostics.iter().filter(|it| it.code == Code::UnsupportedSyntax).map(|it| it.primary.span).collect();
+    diagnostics.extend(found.into_iter().filter(|it| {
+        it.code != Code::WrongType
+            || !unsupported.iter().any(|span| it.primary.span.start <= span.start && span.end <= it.primary.span.end)
+    }));
+    (FileResult { parse, diagnostics }, project)
+}
+
+type LateDiagnostic = Box<dyn FnOnce(FileId) -> Diagnostic + Send>;
 
 /// Decodes a file's bytes; too large or invalid UTF-8 files get a diagnostic and an empty or lossy text.
 fn decode(bytes: Vec<u8>) -> (String, Option<LateDiagnostic>) {

@@ -7,6 +7,7 @@ use crate::catalog::{self, Catalog};
 use crate::check::values::{slug_problem, slugify};
 use crate::codes::Code;
 use crate::diagnostic::{Applicability, Diagnostic};
+use crate::lang::FxBuild;
 use crate::model::{Member, Permissions, Project, Spanned};
 use crate::source::{FileId, Span};
 use crate::syntax::{Node, NodeKind};
@@ -22,13 +23,67 @@ pub fn check_project(
     first_file: Option<FileId>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    check_global(catalog, project, first_file, diagnostics);
+    check_local(&Context::new(catalog, project), project, &|_| true, diagnostics);
+}
+
+/// The checks that compare declarations of different files (declaration, duplicates, roles, policies).
+pub fn check_global(
+    catalog: &Catalog,
+    project: &Project,
+    first_file: Option<FileId>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     check_declaration(catalog, project, first_file, diagnostics);
     check_roles(catalog, project, diagnostics);
-    check_members(catalog, project, diagnostics);
+    report_duplicates(project.identities.iter().map(|it| &it.name), "identity", diagnostics);
+    report_duplicates(project.users.iter().map(|it| &it.name), "user", diagnostics);
     check_policies(project, diagnostics);
-    if let Some(environments) = project.declaration().and_then(|it| it.environments.as_ref()) {
-        let known: Vec<&str> = environments.iter().map(|it| it.value.as_str()).collect();
-        check_environments(project, &known, diagnostics);
+}
+
+/// What the per-file checks need to know of the whole project: the role slugs and the environments.
+pub struct Context<'p> {
+    known_roles: Vec<&'p str>,
+    defined_roles: std::collections::HashSet<&'p str, FxBuild>,
+    environments: Option<Vec<&'p str>>,
+}
+
+impl<'p> Context<'p> {
+    pub fn new(catalog: &'p Catalog, project: &'p Project) -> Context<'p> {
+        let mut known_roles: Vec<&str> = catalog.predefined_roles().iter().map(|it| it.slug.as_str()).collect();
+        known_roles.extend(project.roles.iter().map(|it| it.slug.value.as_str()));
+        let defined_roles = known_roles.iter().copied().collect();
+        let environments = project
+            .declaration()
+            .and_then(|it| it.environments.as_ref())
+            .map(|list| list.iter().map(|it| it.value.as_str()).collect());
+        Context { known_roles, defined_roles, environments }
+    }
+
+    /// Equal for two contexts under which every per-file check answers the same.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.known_roles.hash(&mut hasher);
+        self.environments.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// The checks of one declaration against the project (role references, privilege slugs, environment
+/// names), for the declarations of the files `include` accepts. Every diagnostic is reported in the file
+/// of the declaration it is about.
+pub fn check_local(
+    context: &Context,
+    project: &Project,
+    include: &dyn Fn(FileId) -> bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for member in project.members().filter(|it| include(it.file)) {
+        check_member(member, &context.defined_roles, &context.known_roles, diagnostics);
+    }
+    if let Some(known) = &context.environments {
+        check_environments(project, known, include, diagnostics);
     }
 }
 
@@ -155,7 +210,7 @@ fn report_duplicates<'a>(
     what: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+    let mut seen: HashMap<&str, &Spanned<String>, FxBuild> = HashMap::with_capacity_and_hasher(0, FxBuild::default());
     for value in values {
         if let Some(first) = seen.get(value.value.as_str()) {
             diagnostics.push(
@@ -224,21 +279,9 @@ fn check_roles(catalog: &Catalog, project: &Project, diagnostics: &mut Vec<Diagn
     report_duplicates(project.roles.iter().map(|it| &it.slug), "role", diagnostics);
 }
 
-fn check_members(catalog: &Catalog, project: &Project, diagnostics: &mut Vec<Diagnostic>) {
-    report_duplicates(project.identities.iter().map(|it| &it.name), "identity", diagnostics);
-    report_duplicates(project.users.iter().map(|it| &it.name), "user", diagnostics);
-    let predefined = catalog.predefined_roles();
-    let mut known: Vec<&str> = predefined.iter().map(|it| it.slug.as_str()).collect();
-    known.extend(project.roles.iter().map(|it| it.slug.value.as_str()));
-    let defined: std::collections::HashSet<&str> = known.iter().copied().collect();
-    for member in project.members() {
-        check_member(member, &defined, &known, diagnostics);
-    }
-}
-
 fn check_member(
     member: &Member,
-    defined: &std::collections::HashSet<&str>,
+    defined: &std::collections::HashSet<&str, FxBuild>,
     known: &[&str],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
@@ -269,9 +312,9 @@ fn check_member(
             known.iter().take(6).map(|it| format!("`{it}`")).collect::<Vec<_>>().join(", ")
         )));
     }
-    let mut seen_roles: HashMap<&str, &Spanned<String>> = HashMap::new();
-    for assignment in &member.roles {
-        if let Some(first) = seen_roles.insert(&assignment.role.value, &assignment.role) {
+    for (at, assignment) in member.roles.iter().enumerate() {
+        let earlier = member.roles[..at].iter().rev().find(|it| it.role.value == assignment.role.value);
+        if let Some(first) = earlier.map(|it| &it.role) {
             let role = &assignment.role;
             diagnostics.push(
                 Diagnostic::new(
@@ -289,7 +332,9 @@ fn check_member(
     for privilege in &member.privileges {
         check_slug(&privilege.slug, PRIVILEGE_SLUG_MAX, "privilege", diagnostics);
     }
-    report_duplicates(member.privileges.iter().map(|it| &it.slug), "privilege", diagnostics);
+    if member.privileges.len() > 1 {
+        report_duplicates(member.privileges.iter().map(|it| &it.slug), "privilege", diagnostics);
+    }
 }
 
 /// The replacement text for a value, keeping the quoting of the original when the source is a string.
@@ -352,23 +397,56 @@ fn unknown_environment(value: &Spanned<String>, known: &[&str], diagnostics: &mu
     diagnostics.push(diagnostic.help(format!("the project declares these environments: {}", listed.join(", "))));
 }
 
-fn check_environments(project: &Project, known: &[&str], diagnostics: &mut Vec<Diagnostic>) {
-    for policy in &project.access_policies {
+fn check_environments(
+    project: &Project,
+    known: &[&str],
+    include: &dyn Fn(FileId) -> bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for policy in project.access_policies.iter().filter(|it| include(it.file)) {
         policy.environments.iter().for_each(|it| unknown_environment(it, known, diagnostics));
     }
-    for policy in &project.secret_policies {
+    for policy in project.secret_policies.iter().filter(|it| include(it.file)) {
         policy.environments.iter().for_each(|it| unknown_environment(it, known, diagnostics));
     }
-    let permissions = project
-        .roles
-        .iter()
-        .filter_map(|it| it.permissions.as_ref())
-        .chain(project.members().flat_map(|it| it.privileges.iter().filter_map(|p| p.permissions.as_ref())));
+    let permissions =
+        project.roles.iter().filter(|it| include(it.file)).filter_map(|it| it.permissions.as_ref()).chain(
+            project
+                .members()
+                .filter(|it| include(it.file))
+                .flat_map(|it| it.privileges.iter().filter_map(|p| p.permissions.as_ref())),
+        );
     for list in permissions {
+        // Most lists name only known environments: look before copying anything.
+        if condition_environments_known(list, known) {
+            continue;
+        }
         for value in condition_environments(list) {
             unknown_environment(&value, known, diagnostics);
         }
     }
+}
+
+/// Whether every environment a list names in its conditions is known (see [`condition_environments`]).
+fn condition_environments_known(list: &Permissions, known: &[&str]) -> bool {
+    let is_known = |node: &Node| match &node.kind {
+        NodeKind::String(text) => text.contains("{{") || known.contains(&text.as_str()),
+        _ => true,
+    };
+    list.node.as_seq().unwrap_or_default().iter().all(|rule| {
+        let Some(environment) = rule.get("conditions").and_then(|it| it.value.get("environment")) else {
+            return true;
+        };
+        match &environment.value.kind {
+            NodeKind::String(_) => is_known(&environment.value),
+            NodeKind::Map(operators) => operators.iter().all(|operator| match operator.key.as_str() {
+                "$eq" | "$ne" => is_known(&operator.value),
+                "$in" => operator.value.as_seq().unwrap_or_default().iter().all(is_known),
+                _ => true,
+            }),
+            _ => true,
+        }
+    })
 }
 
 /// The literal environment slugs a permission list names in `environment` conditions (plain, `$eq`, `$ne`,

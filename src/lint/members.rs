@@ -9,13 +9,13 @@ use serde_json::Value;
 use super::{Options, RuleSpans, list_names};
 use crate::access::{self, Grant, Skipped, Source};
 use crate::catalog::Catalog;
+use crate::check::rules::StoredRule;
 use crate::check::values::format_iso_datetime;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
+use crate::eval::EvalRule;
 use crate::eval::{self, Identity};
 use crate::model::{Member, Project};
-use crate::check::rules::StoredRule;
-use crate::eval::EvalRule;
 use crate::scope::{Memo, Outcome};
 use crate::source::{FileId, Span};
 
@@ -113,11 +113,13 @@ impl Ordered {
 
     fn of(rules: Vec<EvalRule>, memo: &mut Memo) -> Ordered {
         let keys = rules.iter().map(|rule| memo.key(rule)).collect();
-        let groups =
-            rules.iter().map(|rule| rule.actions.iter().map(|action| memo.group(&rule.subject, action)).collect()).collect();
-        let templated = rules
+        let groups = rules
             .iter()
-            .any(|rule| rule.conditions.as_ref().is_some_and(|it| Value::Object(it.clone()).to_string().contains("{{")));
+            .map(|rule| rule.actions.iter().map(|action| memo.group(&rule.subject, action)).collect())
+            .collect();
+        let templated = rules.iter().any(|rule| {
+            rule.conditions.as_ref().is_some_and(|it| Value::Object(it.clone()).to_string().contains("{{"))
+        });
         Ordered { rules, keys, groups, templated }
     }
 }

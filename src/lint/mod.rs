@@ -43,7 +43,8 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
     for policy in &project.access_policies {
         let Some(path) = &policy.secret_path else { continue };
         for environment in &policy.environments {
-            let conditions = serde_json::json!({ "environment": environment.value, "secretPath": { "$glob": path.value } });
+            let conditions =
+                serde_json::json!({ "environment": environment.value, "secretPath": { "$glob": path.value } });
             every_rule.push(crate::eval::EvalRule {
                 subject: "secrets".into(),
                 actions: Vec::new(),
@@ -53,6 +54,7 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
             });
         }
     }
+    crate::scope::reset();
     crate::scope::seed(catalog, &every_rule);
     for set in &sets {
         rules::lint_set(catalog, project, set, &mut out);
@@ -191,7 +193,6 @@ fn rule_spans(node: &Node) -> Vec<RuleSpans> {
         })
         .collect()
 }
-
 
 /// `a`, `a` and `b`, `a`, `b` and `c`, `a`, `b` and 2 more.
 pub(crate) fn list_names(names: &[String]) -> String {

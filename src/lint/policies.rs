@@ -147,7 +147,6 @@ impl<'p> Scoped<'p> {
             enforcement: policy.enforcement.as_ref().map_or(Enforcement::Hard, |it| it.value),
         }
     }
-
 }
 
 fn overlapping(policies: &[Scoped], kind: &str, out: &mut Vec<Diagnostic>) {
@@ -281,8 +280,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
             }
             // One diagnostic per privilege, naming every policy it reaches.
             let Some((&first, (action, witness))) = reached.iter().next() else { continue };
-            let names: Vec<String> =
-                reached.keys().map(|at| project.access_policies[*at].name.value.clone()).collect();
+            let names: Vec<String> = reached.keys().map(|at| project.access_policies[*at].name.value.clone()).collect();
             let mut diagnostic = Diagnostic::new(
                 Code::PrivilegeBypassesApproval,
                 format!(

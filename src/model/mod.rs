@@ -48,6 +48,22 @@ impl Project {
         self.secret_policies.extend(other.secret_policies);
     }
 
+    /// Replaces the declarations of `file` with `part` (which must all come from `file`), keeping every
+    /// list grouped by file in file order.
+    pub fn replace_file(&mut self, file: FileId, part: Project) {
+        fn splice<T>(list: &mut Vec<T>, new: Vec<T>, file: FileId, file_of: impl Fn(&T) -> FileId) {
+            let start = list.partition_point(|it| file_of(it) < file);
+            let end = start + list[start..].iter().take_while(|it| file_of(it) == file).count();
+            list.splice(start..end, new);
+        }
+        splice(&mut self.declarations, part.declarations, file, |it| it.file);
+        splice(&mut self.roles, part.roles, file, |it| it.file);
+        splice(&mut self.identities, part.identities, file, |it| it.file);
+        splice(&mut self.users, part.users, file, |it| it.file);
+        splice(&mut self.access_policies, part.access_policies, file, |it| it.file);
+        splice(&mut self.secret_policies, part.secret_policies, file, |it| it.file);
+    }
+
     /// The project declaration, when there is exactly one.
     pub fn declaration(&self) -> Option<&ProjectDecl> {
         match self.declarations.as_slice() {

@@ -64,7 +64,11 @@ impl Bits {
     }
 
     pub fn first(&self) -> Option<usize> {
-        self.0.iter().enumerate().find(|(_, word)| **word != 0).map(|(at, word)| at * 64 + word.trailing_zeros() as usize)
+        self.0
+            .iter()
+            .enumerate()
+            .find(|(_, word)| **word != 0)
+            .map(|(at, word)| at * 64 + word.trailing_zeros() as usize)
     }
 
     pub fn is_superset(&self, other: &Bits) -> bool {
@@ -215,7 +219,9 @@ impl Universe {
             let in_domain = at != 0 && domain_table.as_ref().is_none_or(|(_, dfa)| dfa.accepts(domain_state));
             if in_domain {
                 label.clear();
-                label.extend(live.iter().filter(|global| accepting[**global as usize]).map(|global| atom_of[*global as usize]));
+                label.extend(
+                    live.iter().filter(|global| accepting[**global as usize]).map(|global| atom_of[*global as usize]),
+                );
                 if !labels.contains_key(&label) {
                     labels.insert(label.clone(), witnesses.len());
                     witnesses.push(trace(&parents, at));
@@ -283,11 +289,22 @@ fn representative(low: u16, high: u16) -> u16 {
     PREFERRED.encode_utf16().find(|c| (low..=high).contains(c)).unwrap_or(low)
 }
 
+/// Universes over exactly these atoms (and whether within the secret-path domain).
+type AtomSet = (bool, BTreeSet<Atom>);
+
 thread_local! {
     static AUTOMATA: RefCell<HashMap<Atom, Rc<Dfa>>> = RefCell::new(HashMap::new());
     static DOMAIN: RefCell<Option<Rc<Dfa>>> = const { RefCell::new(None) };
-    static UNIVERSES: RefCell<HashMap<(bool, BTreeSet<Atom>), Rc<Universe>>> = RefCell::new(HashMap::new());
+    static UNIVERSES: RefCell<HashMap<AtomSet, Rc<Universe>>> = RefCell::new(HashMap::new());
     static SEEDED: RefCell<HashMap<(String, bool), Rc<Universe>>> = RefCell::new(HashMap::new());
+}
+
+/// Forgets every automaton and universe of earlier runs: caches live for one run, so a long-lived process
+/// does not grow with every repository state it has seen.
+pub(super) fn reset() {
+    AUTOMATA.with(|it| it.borrow_mut().clear());
+    UNIVERSES.with(|it| it.borrow_mut().clear());
+    SEEDED.with(|it| it.borrow_mut().clear());
 }
 
 fn dfa(atom: &Atom) -> Result<Rc<Dfa>, Unsupported> {
@@ -346,12 +363,8 @@ mod tests {
 
     #[test]
     fn signatures_separate_what_the_atoms_separate() {
-        let atoms: BTreeSet<Atom> = [
-            Atom::Glob("/app/**".into()),
-            Atom::Glob("/app/*".into()),
-            Atom::Literal("/app/db".into()),
-        ]
-        .into();
+        let atoms: BTreeSet<Atom> =
+            [Atom::Glob("/app/**".into()), Atom::Glob("/app/*".into()), Atom::Literal("/app/db".into())].into();
         let universe = Universe::build(atoms.into_iter().collect(), true).unwrap();
         // Outside every atom; in `/app/**` only (`/app` itself, deeper paths); in both globs; `/app/db`.
         assert_eq!(universe.len(), 4, "{:?}", universe.witnesses);
