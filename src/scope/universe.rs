@@ -311,12 +311,32 @@ fn dfa(atom: &Atom) -> Result<Rc<Dfa>, Unsupported> {
     if let Some(found) = AUTOMATA.with(|cache| cache.borrow().get(atom).cloned()) {
         return Ok(found);
     }
-    let compiled = Rc::new(match atom {
-        Atom::Literal(text) => Dfa::literal(text),
-        Atom::Glob(pattern) => super::glob_language(pattern).map_err(Unsupported)?.to_dfa()?,
-    });
+    let compiled = Rc::new(compile(atom)?);
     AUTOMATA.with(|cache| cache.borrow_mut().insert(atom.clone(), compiled.clone()));
     Ok(compiled)
+}
+
+fn compile(atom: &Atom) -> Result<Dfa, Unsupported> {
+    Ok(match atom {
+        Atom::Literal(text) => Dfa::literal(text),
+        Atom::Glob(pattern) => super::glob_language(pattern).map_err(Unsupported)?.to_dfa()?,
+    })
+}
+
+/// Compiles the automata of `atoms` not compiled yet, on every core: a repository's globs are many and
+/// independent.
+fn precompile(atoms: &BTreeSet<Atom>) {
+    use rayon::prelude::*;
+    let missing: Vec<&Atom> =
+        AUTOMATA.with(|cache| atoms.iter().filter(|atom| !cache.borrow().contains_key(*atom)).collect());
+    let compiled: Vec<(&Atom, Dfa)> =
+        missing.par_iter().filter_map(|atom| Some((*atom, compile(atom).ok()?))).collect();
+    AUTOMATA.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        for (atom, dfa) in compiled {
+            cache.insert(atom.clone(), Rc::new(dfa));
+        }
+    });
 }
 
 fn domain_dfa() -> Result<Rc<Dfa>, Unsupported> {
@@ -352,6 +372,7 @@ pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Resu
 /// Builds the universe of `field` over every atom a run will ask about, so that groups share it instead of
 /// each building its own. When it would be too large, groups fall back to universes of their own atoms.
 pub(super) fn seed(field: &str, path: bool, atoms: &BTreeSet<Atom>) {
+    precompile(atoms);
     if let Ok(built) = Universe::build(atoms.iter().cloned().collect(), path) {
         SEEDED.with(|cache| cache.borrow_mut().insert((field.to_owned(), path), Rc::new(built)));
     }
