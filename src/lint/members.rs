@@ -212,6 +212,17 @@ impl<'g, 'p> Prepared<'g, 'p> {
         self.lists[list].keys[index]
     }
 
+    /// Whether a grant of `chosen` other than `target` has a rule in a group of rule `rule` of `target`.
+    fn shares_group(&self, chosen: &[usize], target: usize, rule: usize) -> bool {
+        self.groups.iter().any(|(_, entries)| {
+            entries.iter().any(|entry| self.owner[*entry] == (target, rule))
+                && entries.iter().any(|entry| {
+                    let grant = self.owner[*entry].0;
+                    grant != target && chosen.contains(&grant)
+                })
+        })
+    }
+
     /// Whether taking rules of `target` (all of them, or only `only`) out of the rules of the grants in
     /// `chosen` changes no answer; the rules (grant, rule index) that answer instead.
     fn covered(
@@ -340,6 +351,10 @@ fn coverage(
         }
         for rule in 0..grant.rules.len() {
             let Some(Some((rule_file, item))) = grant.rule_spans.get(rule) else { continue };
+            // Only other grants count (below): where none shares a group with the rule, none can cover it.
+            if !prepared.shares_group(&lasting, target, rule) {
+                continue;
+            }
             let Some(covering) = prepared.covered(catalog, memo, &lasting, target, Some(rule)) else { continue };
             // Only other grants count: a rule its own privilege covers is `redundant-rule`.
             if covering.iter().all(|(other, _)| *other == target) {
