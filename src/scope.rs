@@ -661,6 +661,10 @@ pub fn seed(catalog: &Catalog, rules: &[EvalRule]) {
         let Some(subject) = catalog.subject(&rule.subject) else { continue };
         for (key, value) in rule.conditions.iter().flatten() {
             let Some(condition) = subject.condition(key) else { continue };
+            // Templates are rendered per member; their rendered values are not known here.
+            if value.to_string().contains("{{") {
+                continue;
+            }
             let path = match condition.kind {
                 ConditionKind::String => false,
                 ConditionKind::Path => true,
