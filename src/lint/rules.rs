@@ -320,7 +320,7 @@ fn order_dependent(set: &RuleSet, prepared: &[EvalRule], groups: &[Group], out: 
                     .label("this allow comes after the deny")
                     .secondary(set.file, set.items[deny_origin].head, "the deny it overlaps")
                     .note(format!(
-                        "both match a `{}` request with {witness}: the current Infisical backend denies it (denies apply last); evaluated in written order, the allow wins",
+                        "both match a request for `{}` with {witness}: the current Infisical backend denies it (denies apply last); evaluated in written order, the allow wins",
                         group.action
                     ))
                     .help("narrow the allow so it excludes what the deny forbids, or move the deny after it"),
