@@ -162,6 +162,37 @@ enum State {
     Not(Box<State>),
 }
 
+/// Whether the state is written as the language of all strings: the complement of nothing, or a repetition
+/// of any code unit.
+fn is_everything(state: &State) -> bool {
+    match state {
+        State::Not(inner) => **inner == State::Nothing,
+        State::Seq(items) => {
+            let [Item::Repeat(body, 0, None)] = items.as_slice() else { return false };
+            matches!(body.as_slice(), [Item::Set(set)] if set.0 == [(0, u16::MAX)])
+        }
+        _ => false,
+    }
+}
+
+// States are kept in a normal form so that equal languages reached along different paths are recognised as
+// the same state: negations sit on sequences only (De Morgan), unions are flat, intersections are flat and
+// distributed over unions (up to a size, past which they are left as they are), and a union drops a member
+// whose conjuncts include all of another member's (absorption: `X | (X & Y)` is `X`). Without this, a
+// lookahead inside a loop (`(?:(?!x$)[^/]*?)*`, `**` twice) nests a fresh conjunction in every derivative
+// and the automaton never closes.
+
+/// The most conjunctions distributing an intersection over unions may produce.
+const DISTRIBUTE_LIMIT: usize = 64;
+
+/// The conjuncts of a member of a union.
+fn conjuncts(state: &State) -> std::borrow::Cow<'_, BTreeSet<State>> {
+    match state {
+        State::And(inner) => std::borrow::Cow::Borrowed(inner),
+        other => std::borrow::Cow::Owned(BTreeSet::from([other.clone()])),
+    }
+}
+
 fn or(states: impl IntoIterator<Item = State>) -> State {
     let mut set = BTreeSet::new();
     for state in states {
@@ -169,7 +200,22 @@ fn or(states: impl IntoIterator<Item = State>) -> State {
             State::Nothing => {}
             State::Or(inner) => set.extend(inner),
             other => {
+                if is_everything(&other) {
+                    return other;
+                }
                 set.insert(other);
+            }
+        }
+    }
+    if set.len() > 1 && set.iter().any(|it| matches!(it, State::And(_))) {
+        let members: Vec<State> = std::mem::take(&mut set).into_iter().collect();
+        let parts: Vec<_> = members.iter().map(conjuncts).collect();
+        for (i, member) in members.iter().enumerate() {
+            let absorbed = parts.iter().enumerate().any(|(j, other)| {
+                j != i && other.len() < parts[i].len() && other.iter().all(|it| parts[i].contains(it))
+            });
+            if !absorbed {
+                set.insert(member.clone());
             }
         }
     }
@@ -191,7 +237,35 @@ fn and(states: impl IntoIterator<Item = State>) -> State {
             }
         }
     }
-    set.remove(&State::Not(Box::new(State::Nothing)));
+    set.retain(|it| !is_everything(it));
+    let unions = set.iter().filter(|it| matches!(it, State::Or(_))).count();
+    if unions > 0 {
+        let size = set.iter().try_fold(1usize, |size, it| match it {
+            State::Or(members) => size.checked_mul(members.len()).filter(|it| *it <= DISTRIBUTE_LIMIT),
+            _ => Some(size),
+        });
+        if size.is_some() {
+            let mut products: Vec<Vec<State>> = vec![Vec::new()];
+            for state in set {
+                match state {
+                    State::Or(members) => {
+                        products = products
+                            .iter()
+                            .flat_map(|product| {
+                                members.iter().map(move |member| {
+                                    let mut product = product.clone();
+                                    product.push(member.clone());
+                                    product
+                                })
+                            })
+                            .collect();
+                    }
+                    other => products.iter_mut().for_each(|product| product.push(other.clone())),
+                }
+            }
+            return or(products.into_iter().map(and));
+        }
+    }
     match set.len() {
         0 => State::Not(Box::new(State::Nothing)),
         1 => set.into_iter().next().unwrap_or(State::Nothing),
@@ -199,9 +273,14 @@ fn and(states: impl IntoIterator<Item = State>) -> State {
     }
 }
 
+/// The complement, pushed down to sequences. A negative lookahead whose expression has matched leaves the
+/// complement of `.*`: it is recognised as empty here, so that the conjunction it sits in dies.
 fn not(state: State) -> State {
     match state {
         State::Not(inner) => *inner,
+        State::Or(members) => and(members.into_iter().map(not)),
+        State::And(members) => or(members.into_iter().map(not)),
+        other if is_everything(&other) => State::Nothing,
         other => State::Not(Box::new(other)),
     }
 }
@@ -859,6 +938,13 @@ impl Parser {
             (0x3000, 0x3000),
             (0xfeff, 0xfeff),
         ]);
+        let hex = |parser: &Parser, count: usize| -> Option<u16> {
+            let digits = parser.chars.get(parser.at..parser.at + count)?;
+            digits
+                .iter()
+                .try_fold(0u16, |value, &d| Some(value * 16 + char::from_u32(u32::from(d))?.to_digit(16)? as u16))
+        };
+        // Escapes as JavaScript reads them without the `u` flag (with the web-compatibility rules of Annex B).
         Ok(match char::from_u32(u32::from(c)).unwrap_or('\u{fffd}') {
             'd' => digit,
             'D' => digit.complement(),
@@ -871,13 +957,56 @@ impl Parser {
             't' => CharSet::unit(0x09),
             'v' => CharSet::unit(0x0b),
             'f' => CharSet::unit(0x0c),
-            '0' => CharSet::unit(0),
             'b' if in_class => CharSet::unit(0x08),
-            'b' | 'B' => return Err(self.error("word boundary")),
-            'x' | 'u' | 'c' | 'k' | 'p' | 'P' => return Err(self.error("escape sequence")),
-            '1'..='9' => return Err(self.error("backreference")),
+            'b' | 'B' if !in_class => return Err(self.error("word boundary")),
+            // `\xHH` and `\uHHHH`; with fewer hex digits, the letter itself.
+            'x' | 'u' => {
+                let count = if c == unit('x') { 2 } else { 4 };
+                match hex(self, count) {
+                    Some(value) => {
+                        self.at += count;
+                        CharSet::unit(value)
+                    }
+                    None => CharSet::unit(c),
+                }
+            }
+            // `\cX` is a control character; otherwise the backslash is itself and `c` is read next.
+            'c' => match self.peek() {
+                Some(next)
+                    if (unit('a')..=unit('z')).contains(&(next | 0x20))
+                        || (in_class && (next == unit('_') || (unit('0')..=unit('9')).contains(&next))) =>
+                {
+                    self.at += 1;
+                    CharSet::unit(next & 0x1f)
+                }
+                _ => {
+                    self.at -= 1;
+                    CharSet::unit(unit('\\'))
+                }
+            },
+            // Legacy octal escapes: `\0` always, `\1` to `\7` inside classes.
+            '0' => CharSet::unit(self.octal(c)),
+            '1'..='7' if in_class => CharSet::unit(self.octal(c)),
+            '1'..='9' if !in_class => return Err(self.error("backreference")),
             _ => CharSet::unit(c),
         })
+    }
+
+    /// A legacy octal escape whose first digit `first` was read: up to three digits, at most `\377`.
+    fn octal(&mut self, first: u16) -> u16 {
+        let octal_digit = |parser: &Parser| parser.peek().filter(|it| (unit('0')..=unit('7')).contains(it));
+        let mut value = first - unit('0');
+        if let Some(next) = octal_digit(self) {
+            value = value * 8 + (next - unit('0'));
+            self.at += 1;
+            if value < 32
+                && let Some(next) = octal_digit(self)
+            {
+                value = value * 8 + (next - unit('0'));
+                self.at += 1;
+            }
+        }
+        value
     }
 
     fn class(&mut self) -> Result<CharSet, Unsupported> {

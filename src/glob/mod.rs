@@ -73,16 +73,101 @@ pub fn is_match(pattern: &str, value: &str) -> bool {
     !pattern.is_empty() && Glob::new(pattern).is_match(value)
 }
 
-/// The regular-expression source picomatch compiles `pattern` to (`makeRe(pattern, { strictSlashes: false
-/// }).source`): `$^` when the generated source is not a valid JavaScript regex, and an empty string when
-/// picomatch refuses the pattern (empty or too long). Lone surrogates are shown as U+FFFD.
+/// The regular-expression source picomatch compiles `pattern` to, as JavaScript shows it: `makeRe(pattern, {
+/// strictSlashes: false }).source`. That is `$^` when the generated source is not a valid JavaScript regex, and
+/// an empty string when picomatch refuses the pattern (empty or too long).
+///
+/// `source` escapes what the regex literal syntax needs escaped (see [`escape_source`]). A string cannot hold
+/// the halves of a surrogate pair that picomatch may separate (it escapes each unit of `😀` on its own), so
+/// an unpaired surrogate is written as a `\uXXXX` escape, which JavaScript reads as the same unit.
 pub fn regex_source(pattern: &str) -> String {
     let units: Vec<u16> = pattern.encode_utf16().collect();
     match source::make_re(&units) {
         None => String::new(),
         Some(source) => match regex::Regex::parse(&source) {
             Err(error) if error.0 != regex::NESTED_TOO_DEEPLY => "$^".to_string(),
-            _ => String::from_utf16_lossy(&source),
+            _ => render_source(&escape_source(&source)),
         },
     }
+}
+
+/// What `RegExp.prototype.source` makes of a source (V8's `EscapeRegExpSource`): a `/` outside a class
+/// gets a backslash, line terminators become `\n`, `\r`, `\u2028` and `\u2029` (dropping a backslash
+/// that escaped them).
+fn escape_source(source: &[u16]) -> Vec<u16> {
+    if source.is_empty() {
+        return "(?:)".encode_utf16().collect();
+    }
+    let is_line_terminator = |c: u16| matches!(c, 0x0a | 0x0d | 0x2028 | 0x2029);
+    let mut out = Vec::with_capacity(source.len() + 8);
+    let mut in_class = false;
+    let mut at = 0;
+    while at < source.len() {
+        let c = source[at];
+        if c == u16::from(b'\\') {
+            if source.get(at + 1).is_some_and(|&next| is_line_terminator(next)) {
+                at += 1;
+                continue;
+            }
+            out.push(c);
+            at += 1;
+            if at == source.len() {
+                break;
+            }
+        } else if c == u16::from(b'/') && !in_class {
+            out.push(u16::from(b'\\'));
+        } else if c == u16::from(b'[') {
+            in_class = true;
+        } else if c == u16::from(b']') {
+            in_class = false;
+        } else if is_line_terminator(c) {
+            let escaped = match c {
+                0x0a => "\\n",
+                0x0d => "\\r",
+                0x2028 => "\\u2028",
+                _ => "\\u2029",
+            };
+            out.extend(escaped.encode_utf16());
+            at += 1;
+            continue;
+        }
+        out.push(source[at]);
+        at += 1;
+    }
+    out
+}
+
+/// A source as a string: each unpaired surrogate becomes a `\uXXXX` escape, replacing the backslash of an
+/// identity escape in front of it (`\` before a lone surrogate means the surrogate itself).
+fn render_source(source: &[u16]) -> String {
+    let lone = |at: usize| -> bool {
+        let c = source[at];
+        match c {
+            0xd800..=0xdbff => !source.get(at + 1).is_some_and(|next| (0xdc00..=0xdfff).contains(next)),
+            0xdc00..=0xdfff => !(at > 0 && (0xd800..=0xdbff).contains(&source[at - 1])),
+            _ => false,
+        }
+    };
+    let mut out = String::with_capacity(source.len());
+    let mut run = Vec::new();
+    let mut at = 0;
+    while at < source.len() {
+        let escaped_lone = source[at] == u16::from(b'\\') && at + 1 < source.len() && lone(at + 1);
+        if escaped_lone || lone(at) {
+            out.push_str(&String::from_utf16_lossy(&run));
+            run.clear();
+            let unit = source[at + usize::from(escaped_lone)];
+            out.push_str(&format!("\\u{unit:04x}"));
+            at += 1 + usize::from(escaped_lone);
+            continue;
+        }
+        run.push(source[at]);
+        if source[at] == u16::from(b'\\') && at + 1 < source.len() {
+            run.push(source[at + 1]);
+            at += 1;
+        }
+        at += 1;
+    }
+    out.push_str(&String::from_utf16_lossy(&run));
+    out
 }
