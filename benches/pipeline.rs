@@ -23,6 +23,10 @@ use permc::syntax::{self, Format};
 use permc::workspace::{Workspace, discover};
 use rayon::prelude::*;
 
+/// The allocator the `permc` binary uses, so that the numbers are the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn read(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let paths = discover(dir).expect("a readable repository");
     paths.into_iter().map(|path| (path.clone(), std::fs::read(&path).expect("a readable file"))).collect()
