@@ -10,11 +10,11 @@
 //! Only `test()` matters here: whether some match exists. Without back-references that is decided exactly
 //! in polynomial time by computing, for each node and start position, the set of end positions it can
 //! reach (memoized); lookarounds are sub-questions of the same kind. A loop whose body always consumes one
-//! code unit (`[^/]*?`, the `**` body, `(?:a|b)*`) reaches a range of positions, read off the run of positions
-//! its body matches at, so runs of stars and globstars cost no iteration per character. A pattern with back-references is run
-//! by a backtracking search instead. Two limits keep the work bounded, and a match is reported as absent
-//! when one is hit: groups nested deeper than [`MAX_DEPTH`] and a step budget ([`MAX_STEPS`]). Neither is
-//! reached by a glob shorter than several hundred characters.
+//! code unit (`[^/]*?`, the `**` body, `(?:a|b)*`) reaches a range of positions, read off the run of
+//! positions its body matches at, so runs of stars and globstars cost no iteration per character. A pattern
+//! with back-references is run by a backtracking search instead. Two limits keep the work bounded, and a
+//! match is reported as absent when one is hit: groups nested deeper than [`MAX_DEPTH`] and a step budget
+//! ([`MAX_STEPS`]). Neither is reached by a glob shorter than several hundred characters.
 
 use std::collections::HashMap;
 use std::rc::Rc;
