@@ -451,7 +451,7 @@ pub const STATE_LIMIT: usize = 20_000;
 impl Lang {
     /// The language of a JavaScript regular expression source (as `new RegExp(source)` reads it, no flags).
     pub fn regex(source: &str) -> Result<Lang, Unsupported> {
-        let alternatives = Parser { chars: source.encode_utf16().collect(), at: 0 }.parse()?;
+        let alternatives = Parser { chars: source.encode_utf16().collect(), at: 0, depth: 0 }.parse()?;
         let mut sets = BTreeSet::new();
         for alternative in &alternatives {
             collect_sets(alternative, &mut sets);
@@ -768,9 +768,14 @@ impl Lang {
     }
 }
 
+/// How deeply groups may nest: parsing, derivatives and nullability recurse along the nesting, so a deeper
+/// expression (JavaScript accepts thousands of levels) is refused rather than allowed to exhaust the stack.
+pub const MAX_NESTING: usize = 256;
+
 struct Parser {
     chars: Vec<u16>,
     at: usize,
+    depth: usize,
 }
 
 fn unit(c: char) -> u16 {
@@ -804,10 +809,15 @@ impl Parser {
     }
 
     fn alternatives(&mut self) -> Result<Vec<Vec<Item>>, Unsupported> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.error("groups nested too deeply"));
+        }
         let mut out = vec![self.sequence()?];
         while self.eat('|') {
             out.push(self.sequence()?);
         }
+        self.depth -= 1;
         Ok(out)
     }
 

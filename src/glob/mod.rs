@@ -11,6 +11,17 @@
 //!
 //! picomatch answers `true` when the value equals the pattern verbatim and `false` for an empty value before
 //! any regex is consulted; [`Glob::is_match`] does the same.
+//!
+//! `src/glob/tests.rs` compares both stages with picomatch's own answers (`tests/data/picomatch-oracle.jsonl`).
+//! Where V8 itself gives no answer the port cannot follow it:
+//!
+//! - V8 compiles a regex at its first use, and throws then for one it cannot compile (tens of thousands of
+//!   consecutive characters, thousands of nested groups: "Regular expression too large", "Stack overflow"),
+//!   which makes `isMatch` throw. permc answers as if the regex had compiled.
+//! - Groups nested deeper than 256 levels are treated as an invalid regex here (only the pattern itself
+//!   matches), though V8 accepts thousands.
+//! - With back-references V8 may backtrack for exponential time; the matcher stops after a step budget and
+//!   reports no match.
 
 mod regex;
 mod source;
@@ -77,9 +88,10 @@ pub fn is_match(pattern: &str, value: &str) -> bool {
 /// strictSlashes: false }).source`. That is `$^` when the generated source is not a valid JavaScript regex, and
 /// an empty string when picomatch refuses the pattern (empty or too long).
 ///
-/// `source` escapes what the regex literal syntax needs escaped (see [`escape_source`]). A string cannot hold
-/// the halves of a surrogate pair that picomatch may separate (it escapes each unit of `😀` on its own), so
-/// an unpaired surrogate is written as a `\uXXXX` escape, which JavaScript reads as the same unit.
+/// `source` escapes what the regex literal syntax needs escaped (a `/` outside classes, line terminators). A
+/// string cannot hold the halves of a surrogate pair that picomatch may separate (it escapes each unit of `😀`
+/// on its own), so an unpaired surrogate is written as a `\uXXXX` escape, which JavaScript reads as the same
+/// unit.
 pub fn regex_source(pattern: &str) -> String {
     let units: Vec<u16> = pattern.encode_utf16().collect();
     match source::make_re(&units) {

@@ -9,10 +9,12 @@
 //!
 //! Only `test()` matters here: whether some match exists. Without back-references that is decided exactly
 //! in polynomial time by computing, for each node and start position, the set of end positions it can
-//! reach (memoized); lookarounds are sub-questions of the same kind. A pattern with back-references is run
-//! by a backtracking search instead. Two limits keep the work bounded, and a match is reported as absent
-//! when one is hit: groups nested deeper than [`MAX_DEPTH`] and a step budget ([`MAX_STEPS`]). Neither is
-//! reached by a glob shorter than several hundred characters.
+//! reach (memoized); lookarounds are sub-questions of the same kind. A loop whose body always consumes one
+//! code unit (`[^/]*?`, the `**` body, `(?:a|b)*`) reaches a range of positions, read off the run of
+//! positions its body matches at, so runs of stars and globstars cost no iteration per character. A pattern
+//! with back-references is run by a backtracking search instead. Two limits keep the work bounded, and a
+//! match is reported as absent when one is hit: groups nested deeper than [`MAX_DEPTH`] and a step budget
+//! ([`MAX_STEPS`]). Neither is reached by a glob shorter than several hundred characters.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -134,6 +136,8 @@ enum Node {
 #[derive(Debug, Clone)]
 pub(crate) struct Regex {
     nodes: Vec<Node>,
+    /// The number of code units each node always consumes, when that is fixed.
+    widths: Vec<Option<u64>>,
     root: usize,
     captures: usize,
     has_backrefs: bool,
@@ -217,6 +221,32 @@ enum ClassAtom {
     Set(Vec<(u16, u16)>),
 }
 
+/// How many code units each node always consumes (`None` when that varies). Children are added before their
+/// parents, so one pass in order sees every child first.
+fn widths(nodes: &[Node]) -> Vec<Option<u64>> {
+    let mut widths: Vec<Option<u64>> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let width = match node {
+            Node::Empty | Node::Start | Node::End | Node::WordBoundary { .. } | Node::Look { .. } => Some(0),
+            Node::Unit(_) | Node::Class(_) => Some(1),
+            Node::Seq(children) => children.iter().try_fold(0u64, |sum, &child| sum.checked_add(widths[child]?)),
+            Node::Alt(children) => {
+                let first = widths[children[0]];
+                children.iter().all(|&child| widths[child] == first).then_some(first).flatten()
+            }
+            Node::Group { node, .. } => widths[*node],
+            Node::Repeat { node, min, max, .. } => match widths[*node] {
+                Some(0) => Some(0),
+                Some(width) if *max == Some(*min) => width.checked_mul(*min),
+                _ => None,
+            },
+            Node::BackRef(_) => None,
+        };
+        widths.push(width);
+    }
+    widths
+}
+
 impl Regex {
     /// Parses `src` as a JavaScript regex without flags.
     pub(crate) fn parse(src: &[u16]) -> Result<Regex, Error> {
@@ -240,7 +270,36 @@ impl Regex {
         if parser.captures_seen > MAX_CAPTURES {
             return Err(Error("Too many captures"));
         }
-        Ok(Regex { nodes: parser.nodes, root, captures: parser.captures_seen, has_backrefs: parser.has_backrefs })
+        let widths = widths(&parser.nodes);
+        Ok(Regex {
+            nodes: parser.nodes,
+            widths,
+            root,
+            captures: parser.captures_seen,
+            has_backrefs: parser.has_backrefs,
+        })
+    }
+
+    /// Whether `node` always matches exactly one code unit: a unit, a class, or groups and alternatives of
+    /// those.
+    fn is_one_unit(&self, node: usize) -> bool {
+        match &self.nodes[node] {
+            Node::Unit(_) | Node::Class(_) => true,
+            Node::Group { node, .. } => self.is_one_unit(*node),
+            Node::Alt(children) => children.iter().all(|&child| self.is_one_unit(child)),
+            _ => false,
+        }
+    }
+
+    /// Whether a node of [`Regex::is_one_unit`] matches `unit`.
+    fn one_unit_matches(&self, node: usize, unit: u16) -> bool {
+        match &self.nodes[node] {
+            Node::Unit(it) => *it == unit,
+            Node::Class(class) => class.contains(unit),
+            Node::Group { node, .. } => self.one_unit_matches(*node, unit),
+            Node::Alt(children) => children.iter().any(|&child| self.one_unit_matches(child, unit)),
+            _ => false,
+        }
     }
 
     /// Whether the expression matches somewhere in `input` (`RegExp.prototype.test`).
@@ -252,7 +311,8 @@ impl Regex {
                 .any(|start| !search.aborted && search.run(self.root, start, &mut caps, &mut |_, _, _| true))
                 && !search.aborted
         } else {
-            let mut sets = Sets { re: self, input, memo: HashMap::new(), steps: 0, aborted: false };
+            let mut sets =
+                Sets { re: self, input, memo: HashMap::new(), runs: HashMap::new(), steps: 0, aborted: false };
             let found = (0..=input.len()).any(|start| !bits_empty(&sets.ends(self.root, start)));
             found && !sets.aborted
         }
@@ -773,6 +833,8 @@ struct Sets<'a> {
     re: &'a Regex,
     input: &'a [u16],
     memo: HashMap<(usize, usize), Rc<Bits>>,
+    /// For a node one code unit wide: from each position, where the run of positions it matches at ends.
+    runs: HashMap<usize, Rc<Vec<usize>>>,
     steps: u64,
     aborted: bool,
 }
@@ -799,6 +861,21 @@ impl Sets<'_> {
     /// The union of the end positions of `node` from every position in `from`.
     fn step(&mut self, node: usize, from: &Bits) -> Bits {
         let mut out = self.empty();
+        let re = self.re;
+        if re.is_one_unit(node) {
+            // One code unit: shift the positions that hold a matching unit (what `ends` gives for each, without
+            // building a set per position), charged like `ends`.
+            let words = (self.input.len() / 64 + 1) as u64;
+            for pos in bits_ones(from) {
+                if !self.charge(words) {
+                    return self.empty();
+                }
+                if self.input.get(pos).is_some_and(|&it| re.one_unit_matches(node, it)) {
+                    out[(pos + 1) / 64] |= 1 << ((pos + 1) % 64);
+                }
+            }
+            return out;
+        }
         for pos in bits_ones(from).collect::<Vec<_>>() {
             let ends = self.ends(node, pos);
             for (o, e) in out.iter_mut().zip(ends.iter()) {
@@ -806,6 +883,30 @@ impl Sets<'_> {
             }
         }
         out
+    }
+
+    /// For a node one code unit wide, and each position, the first position from which the node does not
+    /// match: the end of the run of its consecutive matches.
+    fn run_ends(&mut self, node: usize) -> Rc<Vec<usize>> {
+        if let Some(found) = self.runs.get(&node) {
+            return found.clone();
+        }
+        let re = self.re;
+        let n = self.input.len();
+        let mut ends = vec![n; n + 1];
+        for pos in (0..n).rev() {
+            let matches = if re.is_one_unit(node) {
+                self.charge(1);
+                re.one_unit_matches(node, self.input[pos])
+            } else {
+                let next = pos + 1;
+                self.ends(node, pos)[next / 64] & (1 << (next % 64)) != 0
+            };
+            ends[pos] = if matches { ends[pos + 1] } else { pos };
+        }
+        let ends = Rc::new(ends);
+        self.runs.insert(node, ends.clone());
+        ends
     }
 
     fn ends(&mut self, node: usize, pos: usize) -> Rc<Bits> {
@@ -869,6 +970,20 @@ impl Sets<'_> {
                     !bits_empty(&self.ends(node, pos))
                 };
                 if found != negated { self.single(pos) } else { self.empty() }
+            }
+            Node::Repeat { node, min, max, .. } if self.re.widths[node] == Some(1) => {
+                // Every iteration consumes exactly one unit, so the iterations from `pos` reach the positions up to
+                // where the run of positions the body matches at ends: a range, with no step per iteration.
+                let end = self.run_ends(node)[pos];
+                let low = usize::try_from(min).ok().and_then(|min| pos.checked_add(min)).filter(|low| *low <= end);
+                let Some(low) = low else { return self.empty() };
+                let high =
+                    max.and_then(|max| usize::try_from(max).ok()).map_or(end, |max| end.min(pos.saturating_add(max)));
+                let mut bits = self.empty();
+                for at in low..=high {
+                    bits[at / 64] |= 1 << (at % 64);
+                }
+                bits
             }
             Node::Repeat { node, min, max, .. } => {
                 // The required iterations; the sequence of sets is eventually periodic.

@@ -96,22 +96,32 @@ fn has_regex_chars(text: &[u16]) -> bool {
     text.iter().any(|&c| c < 128 && b"-*+?.^${}(|)[]".contains(&(c as u8)))
 }
 
-/// `utils.escapeLast`: a backslash before the last unescaped `c`.
-fn escape_last(input: W, c: char, mut last: Option<usize>) -> W {
-    loop {
-        let limit = last.map_or(input.len(), |it| (it + 1).min(input.len()));
-        let Some(index) = input[..limit].iter().rposition(|&it| it == u(c)) else {
-            return input;
-        };
-        if index > 0 && input[index - 1] == u('\\') {
-            last = Some(index - 1);
-            continue;
-        }
-        let mut out = input[..index].to_vec();
-        out.push(u('\\'));
-        out.extend_from_slice(&input[index..]);
-        return out;
+/// `utils.escapeLast` applied `times` times. Each application puts a backslash before the last `c` that no
+/// backslash precedes, which changes no other `c`'s predecessor, so together they escape the last `times`
+/// such `c`s of the input.
+fn escape_last_times(input: W, c: char, times: usize) -> W {
+    if times == 0 {
+        return input;
     }
+    let mut escaped = Vec::with_capacity(times);
+    for index in (0..input.len()).rev() {
+        if escaped.len() == times {
+            break;
+        }
+        if input[index] == u(c) && (index == 0 || input[index - 1] != u('\\')) {
+            escaped.push(index);
+        }
+    }
+    let mut out = Vec::with_capacity(input.len() + escaped.len());
+    let mut next = escaped.pop();
+    for (index, &unit) in input.iter().enumerate() {
+        if next == Some(index) {
+            out.push(u('\\'));
+            next = escaped.pop();
+        }
+        out.push(unit);
+    }
+    out
 }
 
 /// `utils.removePrefix`.
@@ -1079,16 +1089,21 @@ impl Parser {
             self.push(token);
         }
 
+        // picomatch calls `escapeLast` once per unclosed bracket, parenthesis and brace, each call copying the
+        // whole output (quadratic for thousands of them): `escape_last_times` does the same in one pass.
+        let unclosed = self.brackets.max(0) as usize;
+        self.output = escape_last_times(std::mem::take(&mut self.output), '[', unclosed);
         while self.brackets > 0 {
-            self.output = escape_last(std::mem::take(&mut self.output), '[', None);
             self.decrement(Counter::Brackets);
         }
+        let unclosed = self.parens.max(0) as usize;
+        self.output = escape_last_times(std::mem::take(&mut self.output), '(', unclosed);
         while self.parens > 0 {
-            self.output = escape_last(std::mem::take(&mut self.output), '(', None);
             self.decrement(Counter::Parens);
         }
+        let unclosed = self.braces.max(0) as usize;
+        self.output = escape_last_times(std::mem::take(&mut self.output), '{', unclosed);
         while self.braces > 0 {
-            self.output = escape_last(std::mem::take(&mut self.output), '{', None);
             self.decrement(Counter::Braces);
         }
 

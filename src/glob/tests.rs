@@ -465,3 +465,182 @@ fn pattern_length_limit() {
     assert!(is_match(&long, &format!("/app/{}yz", "x".repeat(20_000))));
     assert!(!is_match(&long, &format!("/app/{}yz", "x".repeat(19_999))));
 }
+
+/// xorshift64*: a small deterministic generator for the property test.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// Pieces of random patterns: path text, glob metacharacters, and regex syntax that reaches the generated source.
+#[rustfmt::skip]
+const TOKENS: &[&str] = &[
+    "/", "/", "/", "a", "b", "x", "app", "db", ".", ".", "*", "*", "**", "?", "[", "]", "[!", "[^", "-", "{", "}", ",",
+    "..", "(", ")", "|", "!", "@(", "+(", "*(", "?(", "!(", "\\", "\\*", "$", "^", "+", "[:alpha:]", "[[:digit:]]",
+    "1", "9", "é", "😀", " ", "\"", "~", ":", "=", "<", "0", "\\\\", "((", "))", "{1..3}", "(?", "(?<", "(?=", "(?!",
+    "\\1", "\\b", "\\x4", "\\u00", "\\c", "{2}", "{1,}", "\n", "\u{2028}", "\0",
+];
+
+/// A random pattern: token soup, deep nesting, nested extglobs, runs of stars, brace lists and huge ranges.
+fn random_pattern(rng: &mut Rng) -> String {
+    let soup = |rng: &mut Rng, length: usize| (0..length).map(|_| rng.pick(TOKENS)).collect::<String>();
+    match rng.below(10) {
+        0..=3 => {
+            let length = 1 + rng.below(16);
+            soup(rng, length)
+        }
+        4 => {
+            // Thousands of levels only for the openers picomatch handles in linear time: closing nested braces
+            // and extglobs re-reads what they enclose, quadratic and cubic work in picomatch as well.
+            let (depth, open) = match rng.below(50) {
+                0 => (rng.below(12_000), rng.pick(&["(", "[", "(?:", "(?="])),
+                1..=10 => (rng.below(400), rng.pick(&["(", "@(", "+(", "*(", "!(", "?(", "{", "[", "(?:", "(?="])),
+                _ => (rng.below(40), rng.pick(&["(", "@(", "+(", "*(", "!(", "?(", "{", "[", "(?:", "(?="])),
+            };
+            let depth = depth + 1;
+            let closing = rng.below(depth + 3);
+            let close = if open == "{" {
+                "}"
+            } else if open == "[" {
+                "]"
+            } else {
+                ")"
+            };
+            let length = 1 + rng.below(4);
+            let middle = soup(rng, length);
+            format!("{}{middle}{}", open.repeat(depth), close.repeat(closing))
+        }
+        5 => {
+            let mut pattern = rng.pick(&["a", "*", "a*", "?", "[ab]", "**", "a|aa", "x/y"]).to_string();
+            for _ in 0..1 + rng.below(6) {
+                let operator = rng.pick(&["!", "@", "+", "*", "?"]);
+                let length = 1 + rng.below(3);
+                let other = if rng.chance(50) { format!("|{}", soup(rng, length)) } else { String::new() };
+                pattern = format!("{operator}({pattern}{other})");
+                if rng.chance(30) {
+                    pattern = pattern.repeat(2);
+                }
+            }
+            pattern
+        }
+        6 => {
+            let unit = rng.pick(&["*", "**", "**/", "*/", "a*", "*a", "?*", "*(a)", "+(a|aa)", "/**/x", "*.", "[!a]*"]);
+            let long = rng.chance(20);
+            let count = 1 + rng.below(if long { 48 } else { 16 });
+            format!("{}{}", unit.repeat(count), rng.pick(&["", "b", "/", ".js", "**"]))
+        }
+        7 => {
+            let bound = |rng: &mut Rng| match rng.below(5) {
+                0 => rng.below(10).to_string(),
+                1 => (rng.next() % 1_000_000_000).to_string(),
+                2 => format!("-{}", rng.below(1000)),
+                3 => rng.pick(&["a", "z", "A", "Z", "é", "😀", "0", "00", "007"]).to_string(),
+                _ => "100000".to_string(),
+            };
+            let (low, high) = (bound(rng), bound(rng));
+            let step = if rng.chance(30) { format!("..{}", rng.below(20)) } else { String::new() };
+            format!("{}{{{low}..{high}{step}}}{}", rng.pick(&["", "/", "a"]), rng.pick(&["", "*", "/**", "{a..c}"]))
+        }
+        8 => {
+            let count = 1 + rng.below(40);
+            let items: Vec<String> = (0..count)
+                .map(|_| {
+                    let length = 1 + rng.below(3);
+                    soup(rng, length)
+                })
+                .collect();
+            format!("/{{{}}}/**", items.join(","))
+        }
+        _ => {
+            let length = 1 + rng.below(6);
+            format!("{}{}", rng.pick(&["!", "!!", "./", "/", "**/", "\\"]), soup(rng, length))
+        }
+    }
+}
+
+/// A value: random text over path characters and metacharacters, or the pattern itself, stripped or extended.
+fn random_value(rng: &mut Rng, pattern: &str) -> String {
+    const UNITS: &[&str] =
+        &["a", "b", "x", "/", "/", ".", "-", "1", "é", "😀", "*", "?", "[", "]", "(", ")", "\n", " "];
+    match rng.below(4) {
+        0 => pattern.to_string(),
+        1 => pattern.chars().filter(|c| !"*?[]{}()!@+|\\".contains(*c)).collect(),
+        2 => format!("{pattern}{}", rng.pick(&["/x", "/", "a", ".env", "/.git/x"])),
+        _ => {
+            let length = rng.below(40);
+            (0..length).map(|_| rng.pick(UNITS)).collect()
+        }
+    }
+}
+
+/// A guard against catastrophic backtracking and unbounded work, not a benchmark: thousands of random
+/// patterns (unbalanced brackets, deep nesting, runs of stars, huge ranges, nested extglobs) and values,
+/// through the glob compiler, the matcher, `regex_source` and the linter's `glob_language`. Nothing may
+/// panic, and no single step may take more than two seconds, even unoptimised.
+///
+/// The matcher decides a regex without back-references in polynomial time, and backtracks under a step budget
+/// otherwise (reporting no match when the budget is spent, where V8 would backtrack on for exponential time).
+/// picomatch's own compiler is quadratic in nested braces and cubic in nested `+(`/`*(` extglobs (the port
+/// is the same, and faster than the original), so the generator nests those hundreds of levels deep, not
+/// thousands.
+#[test]
+fn random_patterns_neither_panic_nor_blow_up() {
+    use std::time::{Duration, Instant};
+    const LIMIT: Duration = Duration::from_secs(2);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let timed = |what: &str, pattern: &str, step: &mut dyn FnMut()| {
+        let start = Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut *step));
+        let elapsed = start.elapsed();
+        assert!(outcome.is_ok(), "{what} panicked on {pattern}");
+        assert!(elapsed < LIMIT, "{what} took {elapsed:?} on {pattern}");
+    };
+    for _ in 0..2_000 {
+        let pattern = random_pattern(&mut rng);
+        let values: Vec<String> = (0..4).map(|_| random_value(&mut rng, &pattern)).collect();
+        let shown = format!("{pattern:?}");
+        timed("regex_source", &shown, &mut || {
+            regex_source(&pattern);
+        });
+        let mut glob = None;
+        timed("Glob::new", &shown, &mut || glob = Some(Glob::new(&pattern)));
+        let glob = glob.unwrap();
+        for value in &values {
+            timed("is_match", &format!("{pattern:?} on {value:?}"), &mut || {
+                glob.is_match(value);
+            });
+        }
+        let mut language = None;
+        timed("glob_language", &shown, &mut || language = crate::scope::glob_language(&pattern).ok());
+        // Membership by derivatives costs more than the matcher (each step rewrites the whole state); the
+        // linter builds automata instead, so only short patterns and values are tried here.
+        let short = |text: &str| text.encode_utf16().count() <= 48;
+        if let Some(language) = language.filter(|_| short(&pattern)) {
+            for value in values.iter().filter(|it| short(it)) {
+                timed("Lang::contains", &format!("{pattern:?} on {value:?}"), &mut || {
+                    language.contains(value);
+                });
+            }
+        }
+    }
+}

@@ -124,11 +124,13 @@ const HANDWRITTEN = [
   'a{2,3}', 'a{,2}', '.{2}', 'x{1,}', '#', '%', '&', '~', '`', "'", ';', ':', '=', '<', '>', 'a=b', 'a<b>',
   '/app/$HOME', '/app/${x}', 'a#b', 'C:\\app', '/app/a b', ' /app ', '/app/\t',
   // Unicode and line terminators.
-  '/app/ümlaut', '/日本/*', '/😀/*', '😀', '?😀', '😀*', '*😀', '/app/😀*', '/é/*', 'é*', '*é', '\u00a0',
+  '/app/ümlaut', '/日本/*', '/😀/*', '😀', '?😀', '😀*', '*😀', '/app/😀*', '/é/*', 'é*', '*é',
+  '\u00a0',
   'a\u00a0*', 'a\nb', 'a\n*', '\n', '\r', '\u2028', '\u2029', 'a\u2028b', '[\n]', '/app/\u0000', '\u0000',
   '\ufeff*', '\uffff',
   // Longer patterns.
-  '/' + 'a*/'.repeat(40), '/' + 'a*'.repeat(6), '/x'.repeat(120) + '/**', '/' + '{a,b}'.repeat(8), '/app/' + '?'.repeat(30),
+  '/' + 'a*/'.repeat(40), '/' + 'a*'.repeat(6), '/x'.repeat(120) + '/**', '/' + '{a,b}'.repeat(8),
+  '/app/' + '?'.repeat(30),
   '**/'.repeat(20) + 'x', '/' + '[ab]'.repeat(25), '+(a)'.repeat(12), '!(a)/'.repeat(6) + 'x',
   'a'.repeat(300), '/app/' + 'very-long-segment-'.repeat(16) + '*',
 ];
@@ -140,10 +142,12 @@ const SEGMENTS = ['app', 'db', 'api', 'a', 'b', 'x', 'svc-1', 'config', '.env', 
 const CONSTRUCTS = [
   () => '*', () => '**', () => '?', () => pick(SEGMENTS), () => pick(SEGMENTS) + '*', () => '*' + pick(SEGMENTS),
   () => '.' + pick(SEGMENTS), () => `{${pick(SEGMENTS)},${pick(SEGMENTS)}}`, () => `{${int(4)}..${int(12)}}`,
-  () => `{${pick(['a', 'b', 'x'])}..${pick(['c', 'z', 'A'])}}`, () => `[${pick(['abc', 'a-z', '0-9', '!a', '^a', '[:alpha:]', '[:digit:]', '.', '/', ']'])}]`,
+  () => `{${pick(['a', 'b', 'x'])}..${pick(['c', 'z', 'A'])}}`,
+  () => `[${pick(['abc', 'a-z', '0-9', '!a', '^a', '[:alpha:]', '[:digit:]', '.', '/', ']'])}]`,
   () => `${pick(['!', '@', '+', '*', '?'])}(${pick(SEGMENTS)}${chance(0.5) ? '|' + pick(SEGMENTS) : ''})`,
   () => `${pick(['!', '@', '+', '*', '?'])}(${pick(['*', '?', '[a-z]', '{a,b}', '*.js', 'a|aa', '!(a)'])})`,
-  () => '\\' + pick(['*', '?', '[', '{', '(', '!', 'a', '.', '\\']), () => pick(SEGMENTS) + '.' + pick(['js', 'json', '*', '{a,b}']),
+  () => '\\' + pick(['*', '?', '[', '{', '(', '!', 'a', '.', '\\']),
+  () => pick(SEGMENTS) + '.' + pick(['js', 'json', '*', '{a,b}']),
   () => '', () => '.', () => '..',
 ];
 
@@ -182,7 +186,9 @@ function stress() {
     case 2: return `${pick(['/', '', 'x'])}{${int(50)}..${int(500)}}${pick(['', '/*', '*'])}`;
     case 3: {
       let p = pick(SEGMENTS);
-      for (let i = int(4); i >= 0; i--) p = `${pick(['!', '@', '+', '*', '?'])}(${p}${chance(0.4) ? '|' + pick(SEGMENTS) : ''})`;
+      for (let i = int(4); i >= 0; i--) {
+        p = `${pick(['!', '@', '+', '*', '?'])}(${p}${chance(0.4) ? '|' + pick(SEGMENTS) : ''})`;
+      }
       return p;
     }
     case 4: return Array.from({ length: 2 + int(6) }, () => pick(['*', '**', '?', 'a'])).join(pick(['/', '', '-']));
@@ -234,6 +240,10 @@ function split(text, separator) {
   return parts;
 }
 
+const POSIX_SAMPLES = {
+  alpha: 'q', digit: '7', alnum: 'k', upper: 'Q', lower: 'q', space: ' ', punct: '!', word: '_', xdigit: 'f',
+};
+
 /** A value the pattern plausibly matches (or nearly does): metacharacters replaced by sample text. */
 function sample(pattern, depth = 0) {
   if (depth > 6) return '';
@@ -268,7 +278,7 @@ function sample(pattern, depth = 0) {
       const start = i + 1 + (pattern[i + 1] === '!' || pattern[i + 1] === '^' ? 1 : 0);
       const end = pattern.indexOf(']', start + 1);
       if (end > 0) {
-        const body = pattern.slice(start, end).replace(/\[:(\w+):?\]?/g, m => ({ alpha: 'q', digit: '7', alnum: 'k', upper: 'Q', lower: 'q', space: ' ', punct: '!', word: '_', xdigit: 'f' })[m.slice(2, -2)] ?? 'w');
+        const body = pattern.slice(start, end).replace(/\[:(\w+):?\]?/g, m => POSIX_SAMPLES[m.slice(2, -2)] ?? 'w');
         out += chance(0.75) && body.length ? body[int(body.length)] : pick(['#', 'Z', '0', 'a', '/', '.']);
         i = end;
         continue;
@@ -403,7 +413,9 @@ function isMatch(value, pattern) {
     answer = false;
   }
   const elapsed = performance.now() - start;
-  if (elapsed > 200) console.error(`slow: ${JSON.stringify(pattern)} on ${JSON.stringify(value)}: ${elapsed.toFixed(0)} ms`);
+  if (elapsed > 200) {
+    console.error(`slow: ${JSON.stringify(pattern)} on ${JSON.stringify(value)}: ${elapsed.toFixed(0)} ms`);
+  }
   return answer;
 }
 
