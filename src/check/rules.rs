@@ -682,10 +682,11 @@ impl<'a> Checker<'a> {
             self.path_slash(text, node.span, "a secret path");
             return None;
         }
-        if operator == Operator::Glob && text.chars().count() > glob::MAX_PATTERN_LENGTH {
+        // picomatch counts JavaScript string length: UTF-16 units.
+        if operator == Operator::Glob && text.encode_utf16().count() > glob::MAX_PATTERN_LENGTH {
             let diagnostic = self
                 .diagnostic(Code::InvalidGlob, "glob pattern is too long", node.span)
-                .label(format!("{} characters", text.chars().count()))
+                .label(format!("{} UTF-16 units", text.encode_utf16().count()))
                 .help(format!(
                     "Infisical's glob library refuses patterns longer than {} characters",
                     glob::MAX_PATTERN_LENGTH
@@ -1105,6 +1106,22 @@ mod tests {
         assert_eq!(diagnostics.iter().map(|it| it.code).collect::<Vec<_>>(), [Code::EmptyValue]);
         assert_eq!(outcome.stored.unwrap()[0].conditions.as_ref().unwrap()["environment"], json!({ "$in": ["prod"] }));
         assert!(outcome.stripped);
+    }
+
+    #[test]
+    fn glob_length_is_counted_in_utf16_units() {
+        // Each `😀` is two UTF-16 units: under the limit in characters, over it in units.
+        let long = format!("/{}", "😀".repeat(glob::MAX_PATTERN_LENGTH / 2));
+        assert!(long.chars().count() <= glob::MAX_PATTERN_LENGTH);
+        let (_, diagnostics) = check(json!([{
+            "subject": "secrets", "action": "readValue", "conditions": { "secretPath": { "$glob": long } }
+        }]));
+        assert!(diagnostics.iter().any(|it| it.code == Code::InvalidGlob), "{diagnostics:?}");
+        let fits = format!("/{}", "😀".repeat(glob::MAX_PATTERN_LENGTH / 2 - 1));
+        let (_, diagnostics) = check(json!([{
+            "subject": "secrets", "action": "readValue", "conditions": { "secretPath": { "$glob": fits } }
+        }]));
+        assert!(!diagnostics.iter().any(|it| it.code == Code::InvalidGlob), "{diagnostics:?}");
     }
 
     #[test]
