@@ -205,15 +205,7 @@ impl<'p> MemberRules<'p> {
         identity: &Identity,
     ) -> Result<MemberRules<'p>, EvalError> {
         let (grants, skipped) = active_grants(catalog, project, member, at);
-        let mut flat = Vec::new();
-        let mut origins = Vec::new();
-        for (grant_index, grant) in grants.iter().enumerate() {
-            for (rule_index, rule) in grant.rules.iter().enumerate() {
-                flat.push(rule.clone());
-                origins.push((grant_index, rule_index));
-            }
-        }
-        let rules = eval::prepare(catalog, &flat, identity)?;
+        let (rules, origins) = prepare_grants(catalog, &grants, identity)?;
         Ok(MemberRules { grants, skipped, rules, origins })
     }
 
@@ -226,6 +218,23 @@ impl<'p> MemberRules<'p> {
         let (grant, rule) = self.origins[self.rules[prepared].origin];
         (&self.grants[grant], rule)
     }
+}
+
+/// Prepared rules, and for each entry of the flattened list their grant and rule index.
+pub type PreparedGrants = (Vec<EvalRule>, Vec<(usize, usize)>);
+
+/// The rules of `grants` in one list, through Infisical's whole evaluation pipeline (templates rendered over
+/// the whole list), and for each entry of that list (`EvalRule::origin`) its grant and rule index.
+pub fn prepare_grants(catalog: &Catalog, grants: &[Grant], identity: &Identity) -> Result<PreparedGrants, EvalError> {
+    let mut flat = Vec::new();
+    let mut origins = Vec::new();
+    for (grant_index, grant) in grants.iter().enumerate() {
+        for (rule_index, rule) in grant.rules.iter().enumerate() {
+            flat.push(rule.clone());
+            origins.push((grant_index, rule_index));
+        }
+    }
+    Ok((eval::prepare(catalog, &flat, identity)?, origins))
 }
 
 /// Finds a member by identity name, user email or id.

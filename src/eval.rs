@@ -23,6 +23,13 @@ pub struct EvalRule {
     pub origin: usize,
 }
 
+impl EvalRule {
+    /// Whether the rule's conditions hold a handlebars template (`{{...}}`), rendered per actor.
+    pub fn is_templated(&self) -> bool {
+        self.conditions.as_ref().is_some_and(|it| serde_json::to_string(it).is_ok_and(|text| text.contains("{{")))
+    }
+}
+
 /// The actor a permission is evaluated for, for `{{identity.*}}` templates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Identity {
@@ -123,9 +130,7 @@ pub fn order(catalog: &Catalog, stored: &[StoredRule]) -> Vec<EvalRule> {
 /// The full pipeline from stored rules to rules ready for `can`.
 pub fn prepare(catalog: &Catalog, stored: &[StoredRule], identity: &Identity) -> Result<Vec<EvalRule>, EvalError> {
     let mut rules = order(catalog, stored);
-    let needs_templating = rules
-        .iter()
-        .any(|rule| rule.conditions.as_ref().is_some_and(|it| Value::Object(it.clone()).to_string().contains("{{")));
+    let needs_templating = rules.iter().any(EvalRule::is_templated);
     if needs_templating {
         let text =
             Value::Array(rules.iter().map(|rule| Value::Object(rule.conditions.clone().unwrap_or_default())).collect())

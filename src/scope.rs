@@ -22,6 +22,7 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
@@ -36,8 +37,6 @@ const PIECE_LIMIT: usize = 4_096;
 const ATOM_LIMIT: usize = 12;
 
 mod universe;
-
-use std::rc::Rc;
 
 use universe::{Atom, Bits, Universe};
 
@@ -806,7 +805,7 @@ impl Memo {
     pub fn key(&mut self, rule: &EvalRule) -> u32 {
         let conditions = match &rule.conditions {
             None => String::new(),
-            Some(map) => Value::Object(map.clone()).to_string(),
+            Some(map) => serde_json::to_string(map).unwrap_or_default(),
         };
         let next = self.keys.len() as u32;
         *self.keys.entry((rule.inverted, conditions)).or_insert(next)
@@ -814,12 +813,13 @@ impl Memo {
 
     /// The identity of the group of a subject and action.
     pub fn group(&mut self, subject: &str, action: &str) -> u32 {
-        if let Some(&id) = self.groups.get(&(subject.to_owned(), action.to_owned())) {
+        let name = (subject.to_owned(), action.to_owned());
+        if let Some(&id) = self.groups.get(&name) {
             return id;
         }
         let id = self.names.len() as u32;
-        self.names.push((subject.to_owned(), action.to_owned()));
-        self.groups.insert((subject.to_owned(), action.to_owned()), id);
+        self.names.push(name.clone());
+        self.groups.insert(name, id);
         id
     }
 

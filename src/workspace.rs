@@ -113,6 +113,9 @@ struct FileResult {
     parse: Parse,
     /// Reading, syntax and lowering diagnostics.
     diagnostics: Vec<Diagnostic>,
+    /// The diagnostics of the per-file project checks and the [`check::project::Context`] fingerprint they
+    /// were found under; `None` until they are run for this version of the file.
+    checked: RefCell<Option<Checked>>,
 }
 
 impl FileResult {
@@ -130,9 +133,6 @@ pub struct Workspace {
     files: Vec<FileResult>,
     /// Every file's declarations, grouped by file in file order.
     pub project: Project,
-    /// Per file, the diagnostics of the per-file project checks and the [`check::project::Context`]
-    /// fingerprint they were found under; `None` when the file changed since.
-    local: RefCell<Vec<Option<Checked>>>,
 }
 
 impl Workspace {
@@ -156,8 +156,7 @@ impl Workspace {
             project.extend(part);
             files.push(result);
         }
-        let local = RefCell::new(vec![None; files.len()]);
-        Workspace { db, files, project, local }
+        Workspace { db, files, project }
     }
 
     /// Replaces the contents of the file at `path` (adding it when it is new) and runs the per-file stages
@@ -174,11 +173,9 @@ impl Workspace {
             None => {
                 let id = self.db.add(SourceFile::new(path, text));
                 self.files.push(FileResult::default());
-                self.local.get_mut().push(None);
                 id
             }
         };
-        self.local.get_mut()[id.0 as usize] = None;
         let (result, part) = process(catalog, id, &self.db.get(id).text, format, problem);
         self.files[id.0 as usize] = result;
         self.project.replace_file(id, part);
@@ -206,24 +203,29 @@ impl Workspace {
         // environments did.
         let context = check::project::Context::new(catalog, &self.project);
         let fingerprint = context.fingerprint();
-        let mut local = self.local.borrow_mut();
-        let stale: Vec<bool> = local.iter().map(|it| it.as_ref().is_none_or(|(at, _)| *at != fingerprint)).collect();
+        let stale: Vec<bool> = self
+            .files
+            .iter()
+            .map(|file| file.checked.borrow().as_ref().is_none_or(|(at, _)| *at != fingerprint))
+            .collect();
         if stale.iter().any(|it| *it) {
             let mut found = Vec::new();
             let include = |file: FileId| stale.get(file.0 as usize).copied().unwrap_or(false);
             check::project::check_local(&context, &self.project, &include, &mut found);
-            for (at, entry) in local.iter_mut().enumerate() {
-                if stale[at] {
-                    *entry = Some((fingerprint, Vec::new()));
-                }
+            for (file, _) in self.files.iter().zip(&stale).filter(|(_, stale)| **stale) {
+                *file.checked.borrow_mut() = Some((fingerprint, Vec::new()));
             }
             for diagnostic in found {
-                if let Some(Some((_, list))) = local.get_mut(diagnostic.primary.file.0 as usize) {
+                if let Some(file) = self.files.get(diagnostic.primary.file.0 as usize)
+                    && let Some((_, list)) = file.checked.borrow_mut().as_mut()
+                {
                     list.push(diagnostic);
                 }
             }
         }
-        diagnostics.extend(local.iter().flatten().flat_map(|(_, list)| list.iter().cloned()));
+        for file in &self.files {
+            diagnostics.extend(file.checked.borrow().iter().flat_map(|(_, list)| list.iter().cloned()));
+        }
     }
 
     /// The finished analysis (without lints; see [`Analysis::lint`]).
@@ -243,7 +245,7 @@ fn process(
     problem: Option<LateDiagnostic>,
 ) -> (FileResult, Project) {
     if let Some(make) = problem {
-        return (FileResult { parse: Parse::default(), diagnostics: vec![make(id)] }, Project::default());
+        return (FileResult { diagnostics: vec![make(id)], ..FileResult::default() }, Project::default());
     }
     let parse = syntax::parse(id, format, text);
     let mut found = Vec::new();
@@ -259,7 +261,7 @@ fn process(
         it.code != Code::WrongType
             || !unsupported.iter().any(|span| it.primary.span.start <= span.start && span.end <= it.primary.span.end)
     }));
-    (FileResult { parse, diagnostics }, project)
+    (FileResult { parse, diagnostics, checked: RefCell::default() }, project)
 }
 
 type LateDiagnostic = Box<dyn FnOnce(FileId) -> Diagnostic + Send>;

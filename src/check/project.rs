@@ -417,47 +417,23 @@ fn check_environments(
                 .flat_map(|it| it.privileges.iter().filter_map(|p| p.permissions.as_ref())),
         );
     for list in permissions {
-        // Most lists name only known environments: look before copying anything.
-        if condition_environments_known(list, known) {
-            continue;
-        }
-        for value in condition_environments(list) {
-            unknown_environment(&value, known, diagnostics);
-        }
+        // Most names are known: a value is copied only to report it.
+        for_each_condition_environment(list, &mut |node, text| {
+            if !known.contains(&text) {
+                unknown_environment(&Spanned::new(text.to_owned(), list.file, node.span), known, diagnostics);
+            }
+        });
     }
 }
 
-/// Whether every environment a list names in its conditions is known (see [`condition_environments`]).
-fn condition_environments_known(list: &Permissions, known: &[&str]) -> bool {
-    let is_known = |node: &Node| match &node.kind {
-        NodeKind::String(text) => text.contains("{{") || known.contains(&text.as_str()),
-        _ => true,
-    };
-    list.node.as_seq().unwrap_or_default().iter().all(|rule| {
-        let Some(environment) = rule.get("conditions").and_then(|it| it.value.get("environment")) else {
-            return true;
-        };
-        match &environment.value.kind {
-            NodeKind::String(_) => is_known(&environment.value),
-            NodeKind::Map(operators) => operators.iter().all(|operator| match operator.key.as_str() {
-                "$eq" | "$ne" => is_known(&operator.value),
-                "$in" => operator.value.as_seq().unwrap_or_default().iter().all(is_known),
-                _ => true,
-            }),
-            _ => true,
-        }
-    })
-}
-
-/// The literal environment slugs a permission list names in `environment` conditions (plain, `$eq`, `$ne`,
-/// `$in`; globs are patterns, not names). Templates (`{{...}}`) are skipped.
-fn condition_environments(list: &Permissions) -> Vec<Spanned<String>> {
-    let mut out = Vec::new();
+/// Visits the literal environment slugs a permission list names in `environment` conditions (plain, `$eq`,
+/// `$ne`, `$in`; globs are patterns, not names), with their nodes. Templates (`{{...}}`) are skipped.
+fn for_each_condition_environment(list: &Permissions, visit: &mut dyn FnMut(&Node, &str)) {
     let mut push = |node: &Node| {
         if let NodeKind::String(text) = &node.kind
             && !text.contains("{{")
         {
-            out.push(Spanned::new(text.clone(), list.file, node.span));
+            visit(node, text);
         }
     };
     for rule in list.node.as_seq().unwrap_or_default() {
@@ -478,5 +454,4 @@ fn condition_environments(list: &Permissions) -> Vec<Spanned<String>> {
             _ => {}
         }
     }
-    out
 }

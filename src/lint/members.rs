@@ -4,8 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
-use serde_json::Value;
-
 use super::{Options, RuleSpans, list_names};
 use crate::access::{self, Grant, Skipped, Source};
 use crate::catalog::Catalog;
@@ -117,9 +115,7 @@ impl Ordered {
             .iter()
             .map(|rule| rule.actions.iter().map(|action| memo.group(&rule.subject, action)).collect())
             .collect();
-        let templated = rules.iter().any(|rule| {
-            rule.conditions.as_ref().is_some_and(|it| Value::Object(it.clone()).to_string().contains("{{"))
-        });
+        let templated = rules.iter().any(EvalRule::is_templated);
         Ordered { rules, keys, groups, templated }
     }
 }
@@ -164,15 +160,7 @@ impl<'g, 'p> Prepared<'g, 'p> {
         let lists: Vec<Rc<Ordered>> = grants.iter().map(|grant| shared.ordered(catalog, grant, memo)).collect();
         let (lists, entries, owner) = if lists.iter().any(|list| list.templated) {
             // Templates are rendered over the member's whole list, as Infisical does.
-            let mut flat = Vec::new();
-            let mut owner_of_flat = Vec::new();
-            for (grant, item) in grants.iter().enumerate() {
-                for (index, rule) in item.rules.iter().enumerate() {
-                    flat.push(rule.clone());
-                    owner_of_flat.push((grant, index));
-                }
-            }
-            let rules = eval::prepare(catalog, &flat, identity).ok()?;
+            let (rules, owner_of_flat) = access::prepare_grants(catalog, grants, identity).ok()?;
             let owner: Vec<(usize, usize)> = rules.iter().map(|rule| owner_of_flat[rule.origin]).collect();
             let entries = (0..rules.len()).map(|at| (0, at)).collect();
             (vec![Rc::new(Ordered::of(rules, memo))], entries, owner)

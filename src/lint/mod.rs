@@ -40,20 +40,7 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
         every_rule.extend(crate::eval::order(catalog, &crate::access::predefined_rules(&role.permissions)));
     }
     // The scopes access policies protect are compared with privileges too.
-    for policy in &project.access_policies {
-        let Some(path) = &policy.secret_path else { continue };
-        for environment in &policy.environments {
-            let conditions =
-                serde_json::json!({ "environment": environment.value, "secretPath": { "$glob": path.value } });
-            every_rule.push(crate::eval::EvalRule {
-                subject: "secrets".into(),
-                actions: Vec::new(),
-                inverted: false,
-                conditions: conditions.as_object().cloned(),
-                origin: usize::MAX,
-            });
-        }
-    }
+    every_rule.extend(policies::protected_scopes(project).into_iter().map(|(_, rule)| rule));
     crate::scope::reset();
     crate::scope::seed(catalog, &every_rule);
     for set in &sets {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::list_names;
 use crate::catalog::Catalog;
@@ -199,37 +199,41 @@ fn overlapping(policies: &[Scoped], kind: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The reads of secrets access policies protect: one allow per policy (by index) and environment.
+pub(super) fn protected_scopes(project: &Project) -> Vec<(usize, EvalRule)> {
+    let mut protected = Vec::new();
+    for (at, policy) in project.access_policies.iter().enumerate() {
+        let Some(path) = &policy.secret_path else { continue };
+        for environment in &policy.environments {
+            let conditions = json!({ "environment": environment.value, "secretPath": { "$glob": path.value } });
+            protected.push((
+                at,
+                EvalRule {
+                    subject: "secrets".into(),
+                    actions: READS.iter().map(|it| (*it).to_owned()).collect(),
+                    inverted: false,
+                    conditions: conditions.as_object().cloned(),
+                    origin: usize::MAX,
+                },
+            ));
+        }
+    }
+    protected
+}
+
+/// The actions that read secrets.
+const READS: &[&str] = &["describeSecret", "readValue", "read"];
+
 /// Permanent additional privileges that read secrets an access policy protects.
 ///
 /// Every privilege rule is compared with all protected scopes at once (one group per rule and action,
 /// remembered by the rule's content), so the work grows with the distinct rules, not with rules times
 /// policies.
 fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
-    const READS: &[&str] = &["describeSecret", "readValue", "read"];
-    // One protected scope per policy and environment.
-    let mut protected: Vec<(usize, Map<String, Value>)> = Vec::new();
-    for (at, policy) in project.access_policies.iter().enumerate() {
-        let Some(path) = &policy.secret_path else { continue };
-        for environment in &policy.environments {
-            let mut conditions = Map::new();
-            conditions.insert("environment".into(), Value::String(environment.value.clone()));
-            conditions.insert("secretPath".into(), json!({ "$glob": path.value }));
-            protected.push((at, conditions));
-        }
-    }
+    let protected = protected_scopes(project);
     if protected.is_empty() {
         return;
     }
-    let protected_rules: Vec<EvalRule> = protected
-        .iter()
-        .map(|(_, conditions)| EvalRule {
-            subject: "secrets".into(),
-            actions: READS.iter().map(|it| (*it).to_owned()).collect(),
-            inverted: false,
-            conditions: Some(conditions.clone()),
-            origin: usize::MAX,
-        })
-        .collect();
     let mut memo = Memo::default();
     let mut overlaps: HashMap<(u32, String), Vec<(usize, Request)>> = HashMap::new();
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
@@ -247,7 +251,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
                         let environment = rule.conditions.as_ref().and_then(|it| it.get("environment"));
                         let candidates: Vec<usize> = (0..protected.len())
                             .filter(|at| {
-                                let value = protected[*at].1.get("environment");
+                                let value = protected[*at].1.conditions.as_ref().and_then(|it| it.get("environment"));
                                 environment.is_none_or(|condition| {
                                     eval::matches_field("environment", condition, value).unwrap_or(true)
                                 })
@@ -258,7 +262,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
                         }
                         // The rule first, then the protected scopes; only conditions and `inverted` matter.
                         let rules: Vec<&EvalRule> =
-                            std::iter::once(rule).chain(candidates.iter().map(|at| &protected_rules[*at])).collect();
+                            std::iter::once(rule).chain(candidates.iter().map(|at| &protected[*at].1)).collect();
                         let group = Group::build(catalog, &rules, "secrets", action, (0..rules.len()).collect());
                         (1..rules.len())
                             .filter_map(|other| {
