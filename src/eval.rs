@@ -26,7 +26,20 @@ pub struct EvalRule {
 impl EvalRule {
     /// Whether the rule's conditions hold a handlebars template (`{{...}}`), rendered per actor.
     pub fn is_templated(&self) -> bool {
-        self.conditions.as_ref().is_some_and(|it| serde_json::to_string(it).is_ok_and(|text| text.contains("{{")))
+        self.conditions
+            .as_ref()
+            .is_some_and(|it| it.iter().any(|(key, value)| key.contains("{{") || has_template(value)))
+    }
+}
+
+/// Whether the JSON text of `value` holds `{{`: the text Infisical renders as a handlebars template. In
+/// JSON text `{{` can only occur inside a string (an object opens with `{"`), so strings are enough.
+pub fn has_template(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains("{{"),
+        Value::Array(items) => items.iter().any(has_template),
+        Value::Object(entries) => entries.iter().any(|(key, value)| key.contains("{{") || has_template(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -446,6 +459,23 @@ fn escape_into(text: &str, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn template_detection_agrees_with_the_json_text() {
+        let values = [
+            json!({ "secretPath": "/{{identity.id}}" }),
+            json!({ "secretPath": { "$glob": "/a/{{ identity.metadata.team }}/**" } }),
+            json!({ "secretPath": { "$in": ["/a", "/b{{x}}"] } }),
+            json!({ "{{k}}": "v" }),
+            json!({ "secretPath": "/a{", "x": "{b" }),
+            json!({ "a": [{ "b": {} }], "c": [[]], "d": "{ {" }),
+            json!({ "environment": "prod", "n": 1, "t": true, "z": null }),
+        ];
+        for value in values {
+            let text = value.to_string();
+            assert_eq!(has_template(&value), text.contains("{{"), "{text}");
+        }
+    }
 
     fn identity() -> Identity {
         Identity::from_json(&json!({ "id": "i-1", "username": "u-alice&co", "metadata": { "team": "pay" } }))

@@ -574,7 +574,7 @@ fn model<R: Borrow<EvalRule>>(
     let mut names: BTreeSet<&str> = BTreeSet::new();
     for &at in sources {
         for (key, value) in rules[at].borrow().conditions.iter().flatten() {
-            if value.to_string().contains("{{") {
+            if key.contains("{{") || crate::eval::has_template(value) {
                 return Err("a condition has a template".into());
             }
             names.insert(key);
@@ -654,14 +654,15 @@ pub fn reset() {
 
 /// Announces the string-field atoms of every rule a run will ask about (templates left out), so each
 /// field's universe is built once for the whole run.
-pub fn seed(catalog: &Catalog, rules: &[EvalRule]) {
+/// `rules` gives each rule's subject and conditions.
+pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, Option<&'r Map<String, Value>>)>) {
     let mut atoms: BTreeMap<(&str, bool), BTreeSet<Atom>> = BTreeMap::new();
-    for rule in rules {
-        let Some(subject) = catalog.subject(&rule.subject) else { continue };
-        for (key, value) in rule.conditions.iter().flatten() {
+    for (subject, conditions) in rules {
+        let Some(subject) = catalog.subject(subject) else { continue };
+        for (key, value) in conditions.into_iter().flatten() {
             let Some(condition) = subject.condition(key) else { continue };
             // Templates are rendered per member; their rendered values are not known here.
-            if value.to_string().contains("{{") {
+            if key.contains("{{") || crate::eval::has_template(value) {
                 continue;
             }
             let path = match condition.kind {

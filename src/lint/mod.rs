@@ -34,15 +34,18 @@ pub struct Options {
 pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let sets = rule_sets(project);
-    let mut every_rule: Vec<crate::eval::EvalRule> =
-        sets.iter().flat_map(|set| crate::eval::order(catalog, set.stored)).collect();
-    for role in catalog.predefined_roles() {
-        every_rule.extend(crate::eval::order(catalog, &crate::access::predefined_rules(&role.permissions)));
-    }
+    let predefined: Vec<StoredRule> =
+        catalog.predefined_roles().iter().flat_map(|role| crate::access::predefined_rules(&role.permissions)).collect();
     // The scopes access policies protect are compared with privileges too.
-    every_rule.extend(policies::protected_scopes(project).into_iter().map(|(_, rule)| rule));
+    let protected = policies::protected_scopes(project);
+    let every_rule = sets
+        .iter()
+        .flat_map(|set| set.stored.iter())
+        .chain(&predefined)
+        .map(|rule| (rule.subject.as_str(), rule.conditions.as_ref()))
+        .chain(protected.iter().map(|(_, rule)| (rule.subject.as_str(), rule.conditions.as_ref())));
     crate::scope::reset();
-    crate::scope::seed(catalog, &every_rule);
+    crate::scope::seed(catalog, every_rule);
     for set in &sets {
         rules::lint_set(catalog, project, set, &mut out);
     }
