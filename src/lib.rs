@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod codes;
+pub mod deploy;
 pub mod diagnostic;
 pub mod eval;
 pub mod glob;

@@ -3,6 +3,7 @@
 mod batch;
 mod can;
 mod check;
+mod deploy;
 mod explain;
 
 use std::io::{IsTerminal, Write};
@@ -33,6 +34,14 @@ enum Command {
     Schema(SchemaArgs),
     /// Evaluate permissions exactly as Infisical does.
     Can(CanArgs),
+    /// Write the exact API request bodies for every object the repository declares.
+    Build(deploy::BuildArgs),
+    /// Compare the repository with the live project: 0 no changes, 2 changes, 1 error.
+    Plan(deploy::PlanArgs),
+    /// Make the live project match the repository, reading every write back.
+    Apply(deploy::ApplyArgs),
+    /// Write policy files for everything in a live project.
+    Import(deploy::ImportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -196,6 +205,10 @@ fn run(cli: Cli) -> Result<u8, String> {
             let catalog = load_catalog_file(args.catalog.as_deref())?;
             if args.batch { can::run_batch(catalog) } else { can::run(&args, catalog) }
         }
+        Command::Build(args) => deploy::build(&args, Catalog::builtin()),
+        Command::Plan(args) => Ok(deploy::plan(&args, Catalog::builtin())),
+        Command::Apply(args) => Ok(deploy::apply(&args, Catalog::builtin())),
+        Command::Import(args) => deploy::import(&args, Catalog::builtin()),
         Command::Schema(args) => {
             let catalog = load_catalog_file(args.catalog.as_deref())?;
             let text = serde_json::to_string_pretty(&crate::schema::policy_schema(catalog))
