@@ -385,6 +385,23 @@ codes! {
     /// `list-certs` are marked deprecated in Infisical's default roles). Such actions may stop working in a
     /// later Infisical version; plan the move away from them.
     DeprecatedAction = ("PC2017", "deprecated-action", Warning, "an action Infisical has marked deprecated");
+
+    /// A value in the Infisical Terraform provider's configuration that `permc import --from-terraform`
+    /// cannot read.
+    ///
+    /// permc reads literal values and `jsonencode(...)` of literals, and follows a reference from a
+    /// privilege's `identity_id` to an `infisical_project_identity` in the same configuration. Variables,
+    /// other references and functions have values only Terraform knows; the attribute is left out of the
+    /// imported files, and this warning names it so it can be written in by hand.
+    TerraformUnresolved = ("PC3001", "terraform-unresolved", Warning, "a Terraform value permc cannot read");
+
+    /// The provider's legacy permission form (`permissions` on a role, `permission` on a privilege).
+    ///
+    /// permc converts it to the equivalent rules (`secret_path` becomes a `$glob` on `secretPath`, as the
+    /// provider does). Infisical itself added rules when it stored the legacy form (secret imports, folders
+    /// and dynamic secrets mirror the secrets rule), so the first `permc plan` after the import shows them;
+    /// keep the ones that are wanted.
+    TerraformLegacyPermission = ("PC3002", "terraform-legacy-permission", Warning, "the Terraform provider's legacy permission form");
 }
 
 #[cfg(test)]

@@ -336,6 +336,27 @@ fn import_then_plan_shows_no_changes() {
         drift.stdout
     );
 
+    let hcl = temp_dir("import-hcl");
+    let imported = permc(
+        &fake,
+        &[
+            "import",
+            "--out",
+            hcl.to_str().unwrap(),
+            "--project-id",
+            PROJECT_ID,
+            "--project-slug",
+            "payments",
+            "--to",
+            "hcl",
+        ],
+        Auth::User,
+    );
+    assert_eq!(imported.code, 0, "{}{}", imported.stdout, imported.stderr);
+    assert!(hcl.join("roles.hcl").exists() && hcl.join("identities.hcl").exists());
+    let planned = plan(&fake, hcl.to_str().unwrap());
+    assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
+
     let again = permc(
         &fake,
         &["import", "--out", out.to_str().unwrap(), "--project-id", PROJECT_ID, "--project-slug", "payments"],
@@ -343,4 +364,141 @@ fn import_then_plan_shows_no_changes() {
     );
     assert_eq!(again.code, 2);
     assert!(again.stderr.contains("already has policy files"));
+}
+
+#[test]
+fn terraform_configuration_imports_and_deploys_without_drift() {
+    let out = temp_dir("terraform");
+    let output = Command::new(env!("CARGO_BIN_EXE_permc"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["import", "--from-terraform", "tests/fixtures/terraform", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().flatten().map(|it| it.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut text = format!("--- stderr\n{}", String::from_utf8_lossy(&output.stderr));
+    for name in &names {
+        text.push_str(&format!("--- {name}\n{}", std::fs::read_to_string(out.join(name)).unwrap()));
+    }
+    insta::with_settings!({ snapshot_path => "../snapshots/deploy", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("terraform_import", text);
+    });
+
+    // The configuration gives no project id (Terraform computes it) and one value from a variable.
+    let project = out.join("project.yaml");
+    let text = std::fs::read_to_string(&project).unwrap();
+    std::fs::write(&project, format!("{text}  id: {PROJECT_ID}\n")).unwrap();
+    let approvals = out.join("approvals.yaml");
+    let text = std::fs::read_to_string(&approvals).unwrap();
+    std::fs::write(&approvals, format!("{text}    enforcementLevel: hard\n")).unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_permc")).args(["check", out.to_str().unwrap()]).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+
+    // Infisical knows the identity as `ci-deployer`; the configuration's label is `deployer`: the id decides.
+    let fake = Fake::start(
+        PROJECT_ID,
+        "payments",
+        &[("ci-deployer", "0b8e5f1c-2a4d-4c3e-9f7a-6d5c4b3a2f10")],
+        &["bob@example.com"],
+    );
+    let path = out.to_str().unwrap();
+    let applied = apply(&fake, path);
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let planned = plan(&fake, path);
+    assert_eq!(planned.code, 0, "{}{}", planned.stdout, planned.stderr);
+    fake.with(|state| {
+        assert_eq!(state.identity_privileges.len(), 1);
+        assert_eq!(state.identity_privileges[0]["identityId"], "0b8e5f1c-2a4d-4c3e-9f7a-6d5c4b3a2f10");
+    });
+}
+
+#[test]
+fn a_slow_server_times_out_with_the_call_named() {
+    let fake = payments_fake();
+    fake.with(|state| state.faults.delay = std::time::Duration::from_millis(2500));
+    let started = std::time::Instant::now();
+    let planned = permc(&fake, &["plan", &payments(), "--timeout", "1"], Auth::User);
+    assert_eq!(planned.code, 1, "{}{}", planned.stdout, planned.stderr);
+    assert!(
+        planned.stderr.contains(&format!("`GET /api/v1/projects/{PROJECT_ID}/roles` got no answer")),
+        "{}",
+        planned.stderr
+    );
+    assert!(planned.stderr.contains("timeout") || planned.stderr.contains("timed out"), "{}", planned.stderr);
+    // Retried with backoff (GETs are idempotent), then given up: bounded, not hung.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn a_plan_the_deploying_identity_may_not_carry_out_is_refused_before_any_write() {
+    let repo = temp_dir("preflight");
+    let project = format!(
+        "project:\n  slug: payments\n  id: {PROJECT_ID}\nroles:\n  - slug: reader\n    name: Reader\n    permissions:\n      - subject: secrets\n        action: [describeSecret]\n"
+    );
+    std::fs::write(repo.join("project.yaml"), project).unwrap();
+    let identities = "identities:\n  - name: ci-deployer\n    id: 0b8e5f1c-2a4d-4c3e-9f7a-6d5c4b3a2f10\n    roles: [no-access]\n  - name: reporter\n    id: 5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716\n    roles: [reader]\n";
+    std::fs::write(repo.join("identities.yaml"), identities).unwrap();
+    let fake = Fake::start(
+        PROJECT_ID,
+        "payments",
+        &[
+            ("ci-deployer", "0b8e5f1c-2a4d-4c3e-9f7a-6d5c4b3a2f10"),
+            ("reporter", "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716"),
+        ],
+        &[],
+    );
+    fake.add_identity_member("ci-deployer", &["no-access"]);
+    fake.with(|state| state.login_identity = Some("0b8e5f1c-2a4d-4c3e-9f7a-6d5c4b3a2f10".into()));
+    let path = repo.to_str().unwrap();
+    let refused = permc(&fake, &["apply", path, "--auto-approve"], Auth::Identity);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("refusing to apply: nothing was changed"), "{}", refused.stderr);
+    let role =
+        "identity `0b8e5f1c-2a4d-4c3e-9f7a-6d5c4b3a2f10` may not `create` on `role`, needed to create `role.reader`";
+    assert!(refused.stderr.contains(role), "{}", refused.stderr);
+    let membership = "may not `create` on `identity` ({\"identityId\":\"5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716\"})";
+    assert!(refused.stderr.contains(membership), "{}", refused.stderr);
+    fake.with(|state| assert_eq!(state.writes, 0));
+
+    // As a project admin it may, and the plan afterwards is empty.
+    fake.with(|state| {
+        state.identity_memberships[0]["roles"] = json!([{ "id": "r-1", "role": "admin", "isTemporary": false }]);
+    });
+    let applied = permc(&fake, &["apply", path, "--auto-approve"], Auth::Identity);
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    assert_eq!(permc(&fake, &["plan", path], Auth::Identity).code, 0);
+}
+
+#[test]
+fn a_plan_says_what_changes_in_each_members_access() {
+    let fake = payments_fake();
+    assert_eq!(apply(&fake, &payments()).code, 0);
+    let repo = temp_dir("effect");
+    copy_dir(Path::new(&payments()), &repo);
+    let roles = repo.join("roles.hcl");
+    let text = std::fs::read_to_string(&roles).unwrap();
+    let edited = text.replacen(
+        "action  = [\"describeSecret\", \"readValue\", \"create\", \"edit\", \"delete\"]",
+        "action  = [\"describeSecret\", \"readValue\", \"create\", \"edit\"]",
+        1,
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&roles, edited).unwrap();
+    let planned = plan(&fake, repo.to_str().unwrap());
+    assert_eq!(planned.code, 2, "{}{}", planned.stdout, planned.stderr);
+    let expected = "  `user.bob@example.com`\n    loses `secrets:delete` (e.g. environment=dev secretPath=/services)\n";
+    assert!(planned.stdout.contains(expected), "{}", planned.stdout);
+    assert!(planned.stdout.contains("  `user.carol@example.com`\n    loses `secrets:delete`"), "{}", planned.stdout);
+    assert!(!planned.stdout.contains("`user.dave@example.com`"), "dave's access does not change: {}", planned.stdout);
+
+    // Saved as JSON, the summary is data.
+    let dir = temp_dir("effect-json");
+    let file = dir.join("plan.json");
+    assert_eq!(permc(&fake, &["plan", repo.to_str().unwrap(), "--out", file.to_str().unwrap()], Auth::User).code, 2);
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let bob = saved["access"].as_array().unwrap().iter().find(|it| it["member"] == "user.bob@example.com").unwrap();
+    assert_eq!(bob["losses"][0]["request"], "secrets:delete");
+    assert_eq!(bob["gains"], json!([]));
 }

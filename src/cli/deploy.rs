@@ -10,7 +10,7 @@ use super::exit;
 use crate::catalog::Catalog;
 use crate::deploy::api::{Client, Retry, Secret};
 use crate::deploy::apply::Outcome;
-use crate::deploy::desired::{self, Object};
+use crate::deploy::desired::{self, Kind, Object};
 use crate::deploy::live::{self, Live};
 use crate::deploy::plan::{self, Action, Plan};
 use crate::deploy::{import, wire};
@@ -76,17 +76,30 @@ pub struct ApplyArgs {
     auto_approve: bool,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Surface {
+    Yaml,
+    Hcl,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
     /// Where to write the policy files (an empty or new directory).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// The project's id.
-    #[arg(long, value_name = "ID", env = "INFISICAL_PROJECT_ID")]
-    project_id: String,
+    #[arg(long, value_name = "ID", env = "INFISICAL_PROJECT_ID", required_unless_present = "from_terraform")]
+    project_id: Option<String>,
     /// The project's slug (access approval policies are listed by slug).
-    #[arg(long, value_name = "SLUG")]
-    project_slug: String,
+    #[arg(long, value_name = "SLUG", required_unless_present = "from_terraform")]
+    project_slug: Option<String>,
+    /// Read the Infisical Terraform provider's configuration (a `.tf` file or a directory of them) instead
+    /// of a live project.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["project_id", "project_slug"])]
+    from_terraform: Option<PathBuf>,
+    /// The surface of the written files.
+    #[arg(long = "to", value_enum, default_value_t = Surface::Yaml)]
+    surface: Surface,
     #[command(flatten)]
     remote: RemoteArgs,
 }
@@ -197,16 +210,28 @@ fn target_of(analysis: &Analysis, remote: &RemoteArgs) -> Result<Target, String>
     connect(remote, declaration.host.as_ref().map(|it| it.value.as_str()), id.value.clone(), slug.value.clone())
 }
 
-fn read_live(target: &Target, catalog: &Catalog) -> Result<Live, String> {
+/// Reads the live project: the kinds `objects` has, or every kind.
+fn read_live(target: &Target, catalog: &Catalog, objects: Option<&[Object]>) -> Result<Live, String> {
     let predefined: Vec<&str> = catalog.predefined_roles().iter().map(|it| it.slug.as_str()).collect();
-    live::read(&target.client, &target.project_id, &target.project_slug, &predefined)
+    let kinds: Vec<Kind> = match objects {
+        Some(objects) => objects.iter().map(|it| it.kind).collect(),
+        None => Kind::ALL.to_vec(),
+    };
+    live::read(&target.client, &target.project_id, &target.project_slug, &predefined, &kinds)
         .map_err(|error| format!("cannot read project `{}`: {error}", target.project_id))
 }
 
 fn make_plan(analysis: &Analysis, target: &Target, catalog: &Catalog, prune: bool) -> Result<(Plan, Live), String> {
-    let live = read_live(target, catalog)?;
     let objects: Vec<Object> = desired::objects(&analysis.project);
-    Ok((plan::plan(target.client.host(), &objects, &live, prune), live))
+    // Without `--prune`, kinds the repository does not use are not read.
+    let live = read_live(target, catalog, if prune { None } else { Some(&objects) })?;
+    let plan = plan::plan(target.client.host(), &objects, &live, prune).with_effects(
+        catalog,
+        &objects,
+        &live,
+        super::now_ms(),
+    );
+    Ok((plan, live))
 }
 
 fn print(text: &str) -> Result<(), String> {
@@ -281,7 +306,8 @@ pub fn apply(args: &ApplyArgs, catalog: &Catalog) -> u8 {
                         target.client.host()
                     ));
                 }
-                let live = read_live(&target, catalog)?;
+                let objects = desired::objects(&analysis.project);
+                let live = read_live(&target, catalog, if saved.prune { None } else { Some(&objects) })?;
                 if live.digest() != saved.live_digest {
                     return Err(format!(
                         "project `{}` changed since `{}` was made: run `permc plan` again",
@@ -296,6 +322,7 @@ pub fn apply(args: &ApplyArgs, catalog: &Catalog) -> u8 {
         if plan.is_empty() {
             return Ok(exit::CLEAN);
         }
+        preflight(catalog, &target, &live, &plan)?;
         if !args.auto_approve && !confirm(&plan)? {
             print("apply cancelled: nothing was changed\n")?;
             return Ok(exit::FINDINGS);
@@ -345,19 +372,83 @@ pub fn import(args: &ImportArgs, catalog: &Catalog) -> Result<u8, String> {
             ));
         }
     }
-    let target = connect(&args.remote, None, args.project_id.clone(), args.project_slug.clone())?;
-    let live = read_live(&target, catalog)?;
+    let surface = match args.surface {
+        Surface::Yaml => import::Surface::Yaml,
+        Surface::Hcl => import::Surface::Hcl,
+    };
+    let (files, summary) = match &args.from_terraform {
+        Some(path) => {
+            let document = from_terraform(path)?;
+            let origin = format!("the Terraform configuration `{}`", path.display());
+            (import::files(&document, surface, &origin), "the Terraform configuration".to_owned())
+        }
+        None => {
+            let id = args.project_id.clone().unwrap_or_default();
+            let slug = args.project_slug.clone().unwrap_or_default();
+            let target = connect(&args.remote, None, id, slug)?;
+            let live = read_live(&target, catalog, None)?;
+            let document = import::document(&live, target.client.host());
+            let origin = format!("project `{}`", target.project_id);
+            (import::files(&document, surface, &origin), format!("{} objects", live.objects.len()))
+        }
+    };
     std::fs::create_dir_all(&args.out).map_err(|error| format!("cannot create `{}`: {error}", args.out.display()))?;
-    let files = import::files(&live, target.client.host());
     for (name, text) in &files {
         let path = args.out.join(name);
         std::fs::write(&path, text).map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
     }
-    print(&format!(
-        "imported {} objects into {} files under `{}`\n",
-        live.objects.len(),
-        files.len(),
-        args.out.display()
-    ))?;
+    print(&format!("imported {summary} into {} files under `{}`\n", files.len(), args.out.display()))?;
     Ok(exit::CLEAN)
+}
+
+/// Reads `*.tf` files (one, or every one in a directory) into a document, printing what could not be read.
+fn from_terraform(path: &Path) -> Result<serde_json::Value, String> {
+    let mut paths = Vec::new();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(|error| format!("cannot read `{}`: {error}", path.display()))? {
+            let entry = entry.map_err(|error| error.to_string())?.path();
+            if entry.extension().is_some_and(|it| it == "tf") {
+                paths.push(entry);
+            }
+        }
+        paths.sort();
+    } else {
+        paths.push(path.to_owned());
+    }
+    if paths.is_empty() {
+        return Err(format!("no `*.tf` files in `{}`", path.display()));
+    }
+    let mut db = crate::source::SourceDb::new();
+    let mut ids = Vec::new();
+    for path in &paths {
+        let bytes = std::fs::read(path).map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8", path.display()))?;
+        ids.push(db.add(crate::source::SourceFile::new(path.clone(), text)));
+    }
+    let texts: Vec<(crate::source::FileId, &str)> = ids.iter().map(|id| (*id, db.get(*id).text.as_str())).collect();
+    let (document, diagnostics) = crate::deploy::terraform::document(&texts);
+    let mut out = termcolor::BufferedStandardStream::stderr(termcolor::ColorChoice::Never);
+    for diagnostic in &diagnostics {
+        let _ = render::human_styled(&db, diagnostic, &mut out);
+    }
+    let _ = out.flush();
+    if diagnostics.iter().any(|it| it.is_error()) {
+        return Err("the Terraform configuration has errors; nothing was written".to_owned());
+    }
+    Ok(document)
+}
+
+/// Refuses a plan the deploying user or identity may not carry out, judged with its own live rules.
+fn preflight(catalog: &Catalog, target: &Target, live: &Live, plan: &Plan) -> Result<(), String> {
+    use crate::deploy::actor;
+    let Some(actor) = target.client.claims().as_ref().and_then(actor::Actor::from_claims) else { return Ok(()) };
+    let Some(rules) = actor::rules(catalog, live, &actor, super::now_ms()) else { return Ok(()) };
+    let refusals = actor::refusals(live, &actor, &rules, plan);
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to apply: nothing was changed; the deploying credentials lack permissions this plan needs:\n{}\n  help: grant them to the deploying user or identity, or apply with credentials that have them",
+        refusals.iter().map(|it| format!("  - {it}")).collect::<Vec<_>>().join("\n")
+    ))
 }

@@ -185,6 +185,12 @@ impl Client {
         &self.base
     }
 
+    /// The claims of the token when it is a JWT (Infisical's user and identity tokens are): who is calling.
+    pub fn claims(&self) -> Option<Value> {
+        let payload = self.token.expose().split('.').nth(1)?;
+        serde_json::from_slice(&base64url(payload)?).ok()
+    }
+
     pub fn get(&self, path: &str) -> Result<Value, ApiError> {
         self.call(Method::Get, path, None, true)
     }
@@ -272,6 +278,30 @@ impl Client {
     }
 }
 
+/// Decodes unpadded base64url (RFC 4648 §5), as JWT segments are written.
+fn base64url(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for byte in text.trim_end_matches('=').bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 /// Infisical's error body (`{message, error, details}`) in one line; zod issues as `path: message`.
 fn error_message(text: &str) -> String {
     let Ok(body) = serde_json::from_str::<Value>(text) else {
@@ -322,6 +352,18 @@ mod tests {
         let client =
             Client::new("https://app.infisical.com", secret, Duration::from_secs(1), Retry::default()).unwrap();
         assert!(!format!("{client:?}").contains("st.abc"));
+    }
+
+    #[test]
+    fn jwt_claims_are_read_without_printing_the_token() {
+        assert_eq!(base64url("eyJhIjoxfQ").unwrap(), br#"{"a":1}"#);
+        assert_eq!(base64url("TWFu").unwrap(), b"Man");
+        assert_eq!(base64url("TWE").unwrap(), b"Ma");
+        assert!(base64url("a b").is_none());
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJpZGVudGl0eUlkIjoiaS0xIn0.c2ln";
+        let client =
+            Client::new("https://x.example", Secret::new(token), Duration::from_secs(1), Retry::default()).unwrap();
+        assert_eq!(client.claims().unwrap()["identityId"], "i-1");
     }
 
     #[test]

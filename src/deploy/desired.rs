@@ -23,6 +23,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Role,
+        Kind::IdentityMembership,
+        Kind::UserMembership,
+        Kind::IdentityPrivilege,
+        Kind::UserPrivilege,
+        Kind::AccessPolicy,
+        Kind::SecretPolicy,
+    ];
+
     pub fn noun(self) -> &'static str {
         match self {
             Kind::Role => "role",
@@ -271,9 +281,9 @@ pub fn objects(project: &Project) -> Vec<Object> {
 }
 
 fn member_objects(member: &Member) -> Vec<Object> {
-    let (membership_kind, privilege_kind, noun) = match member.kind {
-        MemberKind::Identity => (Kind::IdentityMembership, Kind::IdentityPrivilege, "identity"),
-        MemberKind::User => (Kind::UserMembership, Kind::UserPrivilege, "user"),
+    let (membership_kind, privilege_kind) = match member.kind {
+        MemberKind::Identity => (Kind::IdentityMembership, Kind::IdentityPrivilege),
+        MemberKind::User => (Kind::UserMembership, Kind::UserPrivilege),
     };
     let name = member.name.value.as_str();
     let id = member.id.as_ref().map(|it| it.value.as_str());
@@ -300,7 +310,8 @@ fn member_objects(member: &Member) -> Vec<Object> {
         kind: membership_kind,
         address: address(membership_kind, None, name),
         member: Some(name.to_owned()),
-        body: json!({ noun: name, "roles": roles }),
+        // The name is the address; an identity is matched by its id where the repository gives one.
+        body: json!({ "roles": roles }),
         wire: json!({ "id": id, "roles": wire_roles }),
     }];
     for privilege in &member.privileges {

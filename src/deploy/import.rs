@@ -1,4 +1,4 @@
-//! `permc import`: a live project as policy files (YAML), such that a plan of them against the same
+//! `permc import`: a live project as policy files (YAML or HCL), such that a plan of them against the same
 //! project shows no changes.
 
 use std::collections::BTreeMap;
@@ -8,21 +8,18 @@ use serde_json::{Map, Value, json};
 use super::desired::Kind;
 use super::live::{Live, LiveObject};
 
-/// The files of the imported repository: (file name, text).
-pub fn files(live: &Live, host: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let project = json!({ "project": {
-        "slug": live.ids.project_slug,
-        "id": live.ids.project_id,
-        "host": host,
-    }});
-    out.push(("project.yaml".to_owned(), document("The Infisical project this repository describes.", &project)));
-    let of = |kind: Kind| live.objects.iter().filter(move |it| it.object.kind == kind);
+/// The surface the imported files are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    Yaml,
+    Hcl,
+}
 
-    let roles: Vec<Value> = of(Kind::Role).map(role).collect();
-    if !roles.is_empty() {
-        out.push(("roles.yaml".to_owned(), document("Custom project roles.", &json!({ "roles": roles }))));
-    }
+/// A live project as one document of the YAML form.
+pub fn document(live: &Live, host: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("project".into(), json!({ "slug": live.ids.project_slug, "id": live.ids.project_id, "host": host }));
+    let of = |kind: Kind| live.objects.iter().filter(move |it| it.object.kind == kind);
     let privileges = |kind: Kind, member: &str| -> Vec<Value> {
         of(kind).filter(|it| it.object.member.as_deref() == Some(member)).map(privilege).collect()
     };
@@ -41,35 +38,48 @@ pub fn files(live: &Live, host: &str) -> Vec<(String, String)> {
         }
         Value::Object(entry)
     };
-    let identities: Vec<Value> =
-        of(Kind::IdentityMembership).map(|it| member(it, "name", Kind::IdentityPrivilege)).collect();
-    if !identities.is_empty() {
-        out.push((
-            "identities.yaml".to_owned(),
-            document("Machine identities of the project.", &json!({ "identities": identities })),
-        ));
-    }
-    let users: Vec<Value> = of(Kind::UserMembership).map(|it| member(it, "email", Kind::UserPrivilege)).collect();
-    if !users.is_empty() {
-        out.push(("users.yaml".to_owned(), document("Users of the project.", &json!({ "users": users }))));
-    }
-    let access: Vec<Value> = of(Kind::AccessPolicy).map(|it| access_policy(it, live)).collect();
-    let secret: Vec<Value> = of(Kind::SecretPolicy).map(|it| secret_policy(it, live)).collect();
-    if !access.is_empty() || !secret.is_empty() {
-        let mut approvals = Map::new();
-        if !access.is_empty() {
-            approvals.insert("accessPolicies".into(), Value::Array(access));
+    let lists = [
+        ("roles", of(Kind::Role).map(role).collect::<Vec<_>>()),
+        ("identities", of(Kind::IdentityMembership).map(|it| member(it, "name", Kind::IdentityPrivilege)).collect()),
+        ("users", of(Kind::UserMembership).map(|it| member(it, "email", Kind::UserPrivilege)).collect()),
+        ("accessPolicies", of(Kind::AccessPolicy).map(|it| access_policy(it, live)).collect()),
+        ("secretPolicies", of(Kind::SecretPolicy).map(|it| secret_policy(it, live)).collect()),
+    ];
+    for (key, list) in lists {
+        if !list.is_empty() {
+            out.insert(key.into(), Value::Array(list));
         }
-        if !secret.is_empty() {
-            approvals.insert("secretPolicies".into(), Value::Array(secret));
-        }
-        out.push(("approvals.yaml".to_owned(), document("Approval workflows.", &Value::Object(approvals))));
     }
-    out
+    Value::Object(out)
 }
 
-fn document(comment: &str, value: &Value) -> String {
-    format!("# Imported by `permc import`. {comment}\n{}", to_yaml(value))
+/// A document as policy files, one per part: (file name, text). `origin` says where it came from.
+pub fn files(document: &Value, surface: Surface, origin: &str) -> Vec<(String, String)> {
+    let parts: [(&str, &[&str], &str); 5] = [
+        ("project", &["project"], "The Infisical project this repository describes."),
+        ("roles", &["roles"], "Custom project roles."),
+        ("identities", &["identities"], "Machine identities of the project."),
+        ("users", &["users"], "Users of the project."),
+        ("approvals", &["accessPolicies", "secretPolicies"], "Approval workflows."),
+    ];
+    let mut out = Vec::new();
+    for (name, keys, comment) in parts {
+        let part: Map<String, Value> =
+            keys.iter().filter_map(|key| Some(((*key).to_owned(), document.get(*key)?.clone()))).collect();
+        if part.is_empty() {
+            continue;
+        }
+        let value = Value::Object(part);
+        let (extension, text) = match surface {
+            Surface::Yaml => ("yaml", crate::syntax::write::yaml(&value)),
+            Surface::Hcl => ("hcl", crate::syntax::write::hcl(&value)),
+        };
+        out.push((
+            format!("{name}.{extension}"),
+            format!("# Imported by `permc import` from {origin}. {comment}\n{text}"),
+        ));
+    }
+    out
 }
 
 /// Permissions as the API returned them, without what Infisical drops anyway (`inverted: false`, `{}`).
@@ -126,8 +136,10 @@ fn privilege(object: &LiveObject) -> Value {
     Value::Object(entry)
 }
 
+/// A membership's roles: permanent ones (plain slugs) first, then temporary ones.
 fn roles_of(raw: &Value) -> Value {
-    let roles = raw.get("roles").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut roles = raw.get("roles").and_then(Value::as_array).cloned().unwrap_or_default();
+    roles.sort_by_key(|it| it.get("isTemporary") == Some(&Value::Bool(true)));
     Value::Array(
         roles
             .iter()
@@ -240,110 +252,4 @@ fn secret_policy(object: &LiveObject, live: &Live) -> Value {
     entry.insert("enforcementLevel".into(), raw.get("enforcementLevel").cloned().unwrap_or(json!("hard")));
     entry.insert("allowedSelfApprovals".into(), raw.get("allowedSelfApprovals").cloned().unwrap_or(json!(true)));
     Value::Object(entry)
-}
-
-/// Block-style YAML for a JSON value. Strings are plain where YAML reads them back as the same string,
-/// else JSON-quoted (a JSON string is a YAML double-quoted scalar).
-pub fn to_yaml(value: &Value) -> String {
-    let mut out = String::new();
-    write_value(value, 0, &mut out);
-    out
-}
-
-fn scalar(value: &Value) -> String {
-    match value {
-        Value::String(text) => {
-            let plain = !text.is_empty()
-                && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./@*$".contains(c))
-                && !text.starts_with(['-', '*', '.', '@'])
-                && !matches!(
-                    text.to_ascii_lowercase().as_str(),
-                    "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
-                )
-                && text.parse::<f64>().is_err()
-                && !text.chars().next().is_some_and(|c| c.is_ascii_digit());
-            if plain { text.clone() } else { Value::String(text.clone()).to_string() }
-        }
-        other => other.to_string(),
-    }
-}
-
-fn write_value(value: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match value {
-        Value::Object(entries) if !entries.is_empty() => {
-            for (key, value) in entries {
-                out.push_str(&format!("{pad}{}:", scalar(&Value::String(key.clone()))));
-                write_nested(value, indent, out);
-            }
-        }
-        Value::Array(items) if !items.is_empty() => {
-            for item in items {
-                match item {
-                    Value::Object(entries) if !entries.is_empty() => {
-                        // The first key on the dash line, the rest aligned under it.
-                        let mut text = String::new();
-                        write_value(item, indent + 2, &mut text);
-                        out.push_str(&format!("{pad}- {}", &text[indent + 2..]));
-                    }
-                    Value::Array(inner) if !inner.is_empty() => {
-                        out.push_str(&format!("{pad}-\n"));
-                        write_value(item, indent + 2, out);
-                    }
-                    _ => out.push_str(&format!("{pad}- {}\n", inline(item))),
-                }
-            }
-        }
-        other => out.push_str(&format!("{pad}{}\n", inline(other))),
-    }
-}
-
-fn write_nested(value: &Value, indent: usize, out: &mut String) {
-    match value {
-        Value::Object(entries) if !entries.is_empty() => {
-            out.push('\n');
-            write_value(value, indent + 2, out);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            if items.iter().all(|it| !it.is_object() && !it.is_array()) {
-                out.push_str(&format!(" {}\n", inline(value)));
-            } else {
-                out.push('\n');
-                write_value(value, indent + 2, out);
-            }
-        }
-        other => out.push_str(&format!(" {}\n", inline(other))),
-    }
-}
-
-/// Flow style for scalars, empty collections and lists of scalars.
-fn inline(value: &Value) -> String {
-    match value {
-        Value::Array(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
-        Value::Object(entries) if entries.is_empty() => "{}".to_owned(),
-        Value::Object(_) => value.to_string(),
-        other => scalar(other),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yaml_reads_back_as_the_same_value() {
-        let value = json!({
-            "roles": [{
-                "slug": "a-b", "name": "Team: ops", "description": "yes",
-                "permissions": [{ "subject": "secrets", "action": ["read", "edit"],
-                    "conditions": { "secretPath": { "$glob": "/x/**" }, "environment": { "$in": ["dev", "1"] } } }],
-                "nested": [[1, 2], []], "empty": {}, "n": null, "t": true, "num": 3,
-            }],
-            "odd keys": { "-x": "#c", "": "" },
-        });
-        let text = to_yaml(&value);
-        let parse = crate::syntax::parse(crate::source::FileId(0), crate::syntax::Format::Yaml, &text);
-        assert!(parse.diagnostics.is_empty(), "{text}\n{:?}", parse.diagnostics);
-        assert_eq!(parse.root.unwrap().to_json(), value, "{text}");
-    }
 }

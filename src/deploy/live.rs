@@ -229,7 +229,7 @@ pub fn identity_membership(raw: &Value) -> LiveObject {
             kind: Kind::IdentityMembership,
             address: address(Kind::IdentityMembership, None, name),
             member: Some(name.to_owned()),
-            body: json!({ "identity": name, "roles": canonical_roles(list(raw, "roles")) }),
+            body: json!({ "roles": canonical_roles(list(raw, "roles")) }),
             wire: Value::Null,
         },
         id: id.to_owned(),
@@ -245,7 +245,7 @@ pub fn user_membership(raw: &Value) -> LiveObject {
             kind: Kind::UserMembership,
             address: address(Kind::UserMembership, None, email),
             member: Some(email.to_owned()),
-            body: json!({ "user": email, "roles": canonical_roles(list(raw, "roles")) }),
+            body: json!({ "roles": canonical_roles(list(raw, "roles")) }),
             wire: Value::Null,
         },
         id: str_of(raw, "id").unwrap_or_default().to_owned(),
@@ -263,8 +263,17 @@ fn user_only(error: ApiError, what: &str) -> String {
     }
 }
 
-/// Reads every object of the project. `predefined` are the predefined role slugs (not managed here).
-pub fn read(client: &Client, project_id: &str, project_slug: &str, predefined: &[&str]) -> Result<Live, String> {
+/// Reads the objects of the project. `predefined` are the predefined role slugs (not managed here).
+/// Roles, memberships and identity privileges are always read; user privileges and approval policies only
+/// when `kinds` has them (Infisical lists those only for users, so a machine identity can deploy a
+/// repository that declares none).
+pub fn read(
+    client: &Client,
+    project_id: &str,
+    project_slug: &str,
+    predefined: &[&str],
+    kinds: &[Kind],
+) -> Result<Live, String> {
     let mut live = Live::default();
     live.ids.project_id = project_id.to_owned();
     live.ids.project_slug = project_slug.to_owned();
@@ -310,6 +319,10 @@ pub fn read(client: &Client, project_id: &str, project_slug: &str, predefined: &
             live.users.insert(id.to_owned(), username.to_owned());
         }
         live.ids.user_memberships.insert(email.clone(), membership.id.clone());
+        if !kinds.contains(&Kind::UserPrivilege) {
+            live.objects.push(membership);
+            continue;
+        }
         let privileges = client
             .get(&format!("/api/v1/user-project-additional-privilege?projectMembershipId={}", membership.id))
             .map_err(|error| user_only(error, "user privileges"))?;
@@ -321,17 +334,21 @@ pub fn read(client: &Client, project_id: &str, project_slug: &str, predefined: &
             live.objects.push(privilege(Kind::UserPrivilege, &email, &full["privilege"]));
         }
     }
-    let access = client
-        .get(&format!("/api/v1/access-approvals/policies?projectSlug={project_slug}"))
-        .map_err(|error| user_only(error, "access approval policies"))?;
-    for raw in list(&access, "approvals") {
-        live.objects.push(access_policy(raw, &live.users));
+    if kinds.contains(&Kind::AccessPolicy) {
+        let access = client
+            .get(&format!("/api/v1/access-approvals/policies?projectSlug={project_slug}"))
+            .map_err(|error| user_only(error, "access approval policies"))?;
+        for raw in list(&access, "approvals") {
+            live.objects.push(access_policy(raw, &live.users));
+        }
     }
-    let secret = client
-        .get(&format!("/api/v2/secret-approvals?projectId={project_id}"))
-        .map_err(|error| user_only(error, "secret approval policies"))?;
-    for raw in list(&secret, "approvals") {
-        live.objects.push(secret_policy(raw, &live.users));
+    if kinds.contains(&Kind::SecretPolicy) {
+        let secret = client
+            .get(&format!("/api/v2/secret-approvals?projectId={project_id}"))
+            .map_err(|error| user_only(error, "secret approval policies"))?;
+        for raw in list(&secret, "approvals") {
+            live.objects.push(secret_policy(raw, &live.users));
+        }
     }
     Ok(live)
 }

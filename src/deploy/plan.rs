@@ -42,9 +42,17 @@ pub struct Plan {
     pub project_id: String,
     /// The digest of the live state the plan was made from.
     pub live_digest: String,
+    /// Whether undeclared objects are deleted (and every kind was read).
+    pub prune: bool,
     pub changes: Vec<Change>,
     /// Live objects the repository does not declare and that are not deleted (no `--prune`).
     pub unmanaged: Vec<String>,
+    /// What the changes do to each member's effective access (filled in by [`Plan::with_effects`]).
+    #[serde(default)]
+    pub access: Vec<super::effect::Effect>,
+    /// Members whose access changes beyond those summarised.
+    #[serde(default)]
+    pub access_left_out: usize,
 }
 
 pub const FORMAT: u32 = 1;
@@ -52,6 +60,21 @@ pub const FORMAT: u32 = 1;
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// Adds the change in effective access of every member, judged at `now_ms`.
+    pub fn with_effects(
+        mut self,
+        catalog: &crate::catalog::Catalog,
+        desired: &[Object],
+        live: &Live,
+        now_ms: i64,
+    ) -> Plan {
+        if !self.changes.is_empty() {
+            let live = match_identities_by_id(desired, live);
+            (self.access, self.access_left_out) = super::effect::effects(catalog, desired, &live, now_ms);
+        }
+        self
     }
 }
 
@@ -81,8 +104,46 @@ fn principals_by_username(body: &mut Value, users: &HashMap<String, String>) {
     }
 }
 
+/// Identity names are not unique in Infisical, and a repository may name an identity differently: where
+/// the repository gives an identity's id, the live membership with that id is the one it means. Returns
+/// `live` with such identities under the repository's names.
+fn match_identities_by_id(desired: &[Object], live: &Live) -> Live {
+    let mut live = live.clone();
+    for object in desired.iter().filter(|it| it.kind == Kind::IdentityMembership) {
+        let (Some(name), Some(id)) = (object.member.as_deref(), object.wire["id"].as_str()) else { continue };
+        let Some(live_name) = live
+            .objects
+            .iter()
+            .find(|it| it.object.kind == Kind::IdentityMembership && it.id == id)
+            .and_then(|it| it.object.member.clone())
+        else {
+            continue;
+        };
+        if live_name == name {
+            continue;
+        }
+        for it in live.objects.iter_mut().filter(|it| it.object.member.as_deref() == Some(live_name.as_str())) {
+            let kind = it.object.kind;
+            if !matches!(kind, Kind::IdentityMembership | Kind::IdentityPrivilege) {
+                continue;
+            }
+            it.object.member = Some(name.to_owned());
+            it.object.address = match kind {
+                Kind::IdentityMembership => super::desired::address(kind, None, name),
+                _ => super::desired::address(kind, Some(name), it.object.body["slug"].as_str().unwrap_or_default()),
+            };
+        }
+        if let Some(id) = live.ids.identities.remove(&live_name) {
+            live.ids.identities.insert(name.to_owned(), id);
+        }
+    }
+    live
+}
+
 /// Compares `desired` with `live`. Objects only in `live` are deleted with `prune`, else listed as unmanaged.
 pub fn plan(host: &str, desired: &[Object], live: &Live, prune: bool) -> Plan {
+    let live_digest = live.digest();
+    let live = &match_identities_by_id(desired, live);
     let mut changes = Vec::new();
     let declared: HashSet<&str> = desired.iter().map(|it| it.address.as_str()).collect();
     for object in desired {
@@ -143,9 +204,12 @@ pub fn plan(host: &str, desired: &[Object], live: &Live, prune: bool) -> Plan {
         format: FORMAT,
         host: host.to_owned(),
         project_id: live.ids.project_id.clone(),
-        live_digest: live.digest(),
+        live_digest,
+        prune,
         changes,
         unmanaged,
+        access: Vec::new(),
+        access_left_out: 0,
     }
 }
 
@@ -201,6 +265,31 @@ pub fn render(plan: &Plan) -> String {
             "not declared in the repository (kept; `--prune` deletes them, user memberships excepted): {}\n",
             plan.unmanaged.iter().map(|it| format!("`{it}`")).collect::<Vec<_>>().join(", ")
         ));
+    }
+    if !plan.access.is_empty() {
+        out.push_str("effective access:\n");
+        for effect in &plan.access {
+            let list = |items: &[super::effect::Difference]| {
+                items.iter().map(|it| format!("`{}` (e.g. {})", it.request, it.witness)).collect::<Vec<_>>().join(", ")
+            };
+            out.push_str(&format!("  `{}`\n", effect.member));
+            if !effect.gains.is_empty() {
+                out.push_str(&format!("    gains {}\n", list(&effect.gains)));
+            }
+            if !effect.losses.is_empty() {
+                out.push_str(&format!("    loses {}\n", list(&effect.losses)));
+            }
+            if !effect.undecided.is_empty() {
+                out.push_str(&format!("    not decided: {}\n", effect.undecided.join(", ")));
+            }
+            if effect.gains.is_empty() && effect.losses.is_empty() && effect.undecided.is_empty() {
+                out.push_str("    no change in what it may do (its rules are written differently)\n");
+            }
+        }
+        if plan.access_left_out > 0 {
+            out.push_str(&format!("  and {} more members whose access changes\n", plan.access_left_out));
+        }
+        out.push('\n');
     }
     let count = |action| plan.changes.iter().filter(|it| it.action == action).count();
     if plan.changes.is_empty() {

@@ -6,6 +6,7 @@
 //! in [`crate::model`] serves both surfaces.
 
 pub mod hcl;
+pub mod write;
 pub mod yaml;
 
 use crate::diagnostic::Diagnostic;

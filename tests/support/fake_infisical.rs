@@ -20,6 +20,19 @@ pub const USER_TOKEN: &str = "user-jwt-7f3a9c1e5b";
 pub const CLIENT_ID: &str = "ua-client-1";
 pub const CLIENT_SECRET: &str = "ua-secret-4d2e8b6a0c";
 const IDENTITY_TOKEN: &str = "identity-token-9b1d3f5a7c";
+
+/// Unpadded base64url, for JWT-shaped tokens.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
 const PREDEFINED: &[&str] = &["admin", "member", "viewer", "no-access"];
 
 /// Faults to inject; counters count down as they fire.
@@ -52,6 +65,10 @@ pub struct State {
     pub access_policies: Vec<Value>,
     pub secret_policies: Vec<Value>,
     pub faults: Faults,
+    /// The identity universal-auth login signs in as; its token is then a JWT naming it (as Infisical's
+    /// are), else an opaque token.
+    pub login_identity: Option<String>,
+    identity_token: String,
     /// Every request: method, path, Authorization header, body.
     pub log: Vec<(String, String, String, String)>,
     pub writes: usize,
@@ -189,7 +206,7 @@ fn serve(mut stream: TcpStream, state: &Arc<Mutex<State>>) {
             error(500, "InternalServerError", "Something went wrong")
         } else {
             let answer = route(&mut state, &request);
-            if request.method != "GET" && answer.status == 200 {
+            if request.method != "GET" && request.path != "/api/v1/auth/universal-auth/login" && answer.status == 200 {
                 state.writes += 1;
             }
             answer
@@ -254,10 +271,10 @@ enum Actor {
     Identity,
 }
 
-fn actor(request: &Request) -> Option<Actor> {
+fn actor(state: &State, request: &Request) -> Option<Actor> {
     match request.auth.strip_prefix("Bearer ") {
         Some(USER_TOKEN) => Some(Actor::User),
-        Some(IDENTITY_TOKEN) => Some(Actor::Identity),
+        Some(token) if !state.identity_token.is_empty() && token == state.identity_token => Some(Actor::Identity),
         _ => None,
     }
 }
@@ -405,14 +422,21 @@ fn route(state: &mut State, request: &Request) -> Answer {
     let body = &request.body;
     if let ("POST", ["api", "v1", "auth", "universal-auth", "login"]) = (method, segments.as_slice()) {
         return if body["clientId"] == json!(CLIENT_ID) && body["clientSecret"] == json!(CLIENT_SECRET) {
+            state.identity_token = match &state.login_identity {
+                Some(id) => {
+                    let claims = json!({ "identityId": id, "authTokenType": "identityAccessToken" }).to_string();
+                    format!("eyJhbGciOiJIUzI1NiJ9.{}.c2lnbmF0dXJl", base64url(claims.as_bytes()))
+                }
+                None => IDENTITY_TOKEN.to_owned(),
+            };
             ok(
-                json!({ "accessToken": IDENTITY_TOKEN, "expiresIn": 7200, "accessTokenMaxTTL": 7200, "tokenType": "Bearer" }),
+                json!({ "accessToken": state.identity_token, "expiresIn": 7200, "accessTokenMaxTTL": 7200, "tokenType": "Bearer" }),
             )
         } else {
             error(401, "UnauthorizedError", "Invalid credentials")
         };
     }
-    let Some(actor) = actor(request) else { return error(401, "UnauthorizedError", "Token missing or invalid") };
+    let Some(actor) = actor(state, request) else { return error(401, "UnauthorizedError", "Token missing or invalid") };
     let project = state.project_id.clone();
     match (method, segments.as_slice()) {
         // Roles.

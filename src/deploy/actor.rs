@@ -1,0 +1,163 @@
+//! Checks before any write: whether the deploying user or identity may make each change of a plan,
+//! judged with its own live rules exactly as Infisical evaluates them (`crate::eval`).
+//!
+//! What each change needs (`infisical-model.md` §2.7, §5): roles `create`/`edit`/`delete` on `role`;
+//! identity memberships the same on `identity` (for that `identityId`); user memberships `create`/`edit` on
+//! `member`; every additional privilege `edit` on `identity` or `member`; approval policies
+//! `create`/`edit`/`delete` on `secret-approval`. The privilege-change checks that follow (the permission
+//! boundary, or `grant-privileges` under the newer system) depend on organisation settings permc cannot
+//! read; they are left to Infisical's answer.
+
+use serde_json::{Map, Value, json};
+
+use super::desired::Kind;
+use super::effect::{active, role_slug, stored};
+use super::live::Live;
+use super::plan::{Action, Plan};
+use crate::catalog::Catalog;
+use crate::check::rules::StoredRule;
+use crate::eval::{self, EvalRule, Identity};
+
+/// Who a token belongs to, from its JWT claims.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Actor {
+    User(String),
+    Identity(String),
+}
+
+impl Actor {
+    pub fn from_claims(claims: &Value) -> Option<Actor> {
+        if let Some(id) = claims.get("identityId").and_then(Value::as_str) {
+            return Some(Actor::Identity(id.to_owned()));
+        }
+        claims.get("userId").and_then(Value::as_str).map(|id| Actor::User(id.to_owned()))
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Actor::User(id) => format!("user `{id}`"),
+            Actor::Identity(id) => format!("identity `{id}`"),
+        }
+    }
+}
+
+/// The actor's rules in the live project, in Infisical's order; `None` when it is not a member.
+pub fn rules(catalog: &Catalog, live: &Live, actor: &Actor, now_ms: i64) -> Option<Vec<EvalRule>> {
+    let (membership_kind, privilege_kind) = match actor {
+        Actor::Identity(_) => (Kind::IdentityMembership, Kind::IdentityPrivilege),
+        Actor::User(_) => (Kind::UserMembership, Kind::UserPrivilege),
+    };
+    let membership = live.objects.iter().find(|it| {
+        it.object.kind == membership_kind
+            && match actor {
+                Actor::Identity(id) => it.id == *id,
+                Actor::User(id) => it.raw.pointer("/user/id").and_then(Value::as_str) == Some(id.as_str()),
+            }
+    })?;
+    let mut all: Vec<StoredRule> = Vec::new();
+    for role in membership.raw.get("roles").and_then(Value::as_array).into_iter().flatten() {
+        if !active(role, now_ms) {
+            continue;
+        }
+        let slug = role_slug(role);
+        if let Some(predefined) = catalog.predefined_roles().iter().find(|it| it.slug == slug) {
+            all.extend(crate::access::predefined_rules(&predefined.permissions));
+        } else if let Some(custom) =
+            live.objects.iter().find(|it| it.object.kind == Kind::Role && it.object.body["slug"] == json!(slug))
+        {
+            all.extend(
+                custom.raw.get("permissions").and_then(Value::as_array).into_iter().flatten().filter_map(stored),
+            );
+        }
+    }
+    for privilege in live
+        .objects
+        .iter()
+        .filter(|it| it.object.kind == privilege_kind && it.object.member == membership.object.member)
+    {
+        if active(&privilege.raw, now_ms) {
+            all.extend(
+                privilege.raw.get("permissions").and_then(Value::as_array).into_iter().flatten().filter_map(stored),
+            );
+        }
+    }
+    let id = match actor {
+        Actor::Identity(id) | Actor::User(id) => id.clone(),
+    };
+    let identity = Identity {
+        id,
+        username: membership.object.member.clone().unwrap_or_default(),
+        metadata: Map::new(),
+        auth: None,
+    };
+    eval::prepare(catalog, &all, &identity).ok()
+}
+
+/// What one change needs: (action, subject, the object's fields).
+fn needs(
+    kind: Kind,
+    action: Action,
+    live: &Live,
+    member: Option<&str>,
+    identity_id: Option<&str>,
+) -> (&'static str, &'static str, Map<String, Value>) {
+    let verb = match action {
+        Action::Create => "create",
+        Action::Update => "edit",
+        Action::Delete => "delete",
+    };
+    let mut object = Map::new();
+    let identity =
+        identity_id.map(str::to_owned).or_else(|| member.and_then(|it| live.ids.identities.get(it).cloned()));
+    match kind {
+        Kind::Role => (verb, "role", object),
+        Kind::IdentityMembership | Kind::IdentityPrivilege => {
+            if let Some(id) = identity {
+                object.insert("identityId".into(), json!(id));
+            }
+            (if kind == Kind::IdentityPrivilege { "edit" } else { verb }, "identity", object)
+        }
+        Kind::UserMembership | Kind::UserPrivilege => {
+            if let Some(email) = member {
+                object.insert("userEmail".into(), json!(email));
+            }
+            (if kind == Kind::UserPrivilege || action == Action::Delete { "edit" } else { verb }, "member", object)
+        }
+        Kind::AccessPolicy | Kind::SecretPolicy => (verb, "secret-approval", object),
+    }
+}
+
+/// Every change of `plan` the actor may not make, as one line each; empty when all are allowed.
+pub fn refusals(live: &Live, actor: &Actor, rules: &[EvalRule], plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for change in &plan.changes {
+        let member = change.object.as_ref().and_then(|it| it.member.clone()).or_else(|| {
+            live.objects.iter().find(|it| it.object.address == change.address).and_then(|it| it.object.member.clone())
+        });
+        let identity_id = change
+            .object
+            .as_ref()
+            .and_then(|it| it.wire.get("id").or_else(|| it.wire.get("memberId")))
+            .and_then(Value::as_str);
+        let identity_id = identity_id.or(match change.kind {
+            Kind::IdentityMembership if change.action != Action::Create => change.id.as_deref(),
+            _ => None,
+        });
+        let (action, subject, object) = needs(change.kind, change.action, live, member.as_deref(), identity_id);
+        let allowed = eval::can(rules, action, subject, Some(&object)).map(|it| it.allowed).unwrap_or(false);
+        if !allowed {
+            out.push(format!(
+                "{} may not `{action}` on `{subject}`{}, needed to {} `{}`",
+                actor.describe(),
+                if object.is_empty() { String::new() } else { format!(" ({})", Value::Object(object.clone())) },
+                match change.action {
+                    Action::Create => "create",
+                    Action::Update => "update",
+                    Action::Delete => "delete",
+                },
+                change.address
+            ));
+        }
+    }
+    out
+}

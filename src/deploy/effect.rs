@@ -1,0 +1,236 @@
+//! What a plan changes in effective access, member by member: for every subject and action, a request the
+//! member may make after the plan and not before (a gain), or before and not after (a loss), found by the
+//! scope procedure ([`crate::scope`]) and confirmed with [`crate::eval`] before it is shown.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::desired::{Kind, Object};
+use super::live::Live;
+use crate::catalog::Catalog;
+use crate::check::rules::StoredRule;
+use crate::eval::{self, EvalRule, Identity};
+use crate::scope::{self, Group, Outcome, Request};
+
+/// One request that changes answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// `subject:action`.
+    pub request: String,
+    /// An object the answer changes for (`environment=prod secretPath=/a`), or the type-level check.
+    pub witness: String,
+}
+
+/// The change in one member's effective access.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    /// The membership's address (`identity.<name>`, `user.<email>`).
+    pub member: String,
+    pub gains: Vec<Difference>,
+    pub losses: Vec<Difference>,
+    /// `subject:action` pairs that could not be decided (metadata conditions, limits), with why.
+    pub undecided: Vec<String>,
+}
+
+/// At most this many members are summarised; a plan says how many more there are.
+pub const MEMBER_LIMIT: usize = 200;
+
+/// A rule as the API writes it.
+pub fn stored(rule: &Value) -> Option<StoredRule> {
+    let subject = match rule.get("subject")? {
+        Value::Array(items) => items.first()?.as_str()?.to_owned(),
+        other => other.as_str()?.to_owned(),
+    };
+    let actions = match rule.get("action")? {
+        Value::Array(items) => items.iter().filter_map(|it| it.as_str().map(str::to_owned)).collect(),
+        Value::String(text) => text.split(',').map(str::to_owned).collect(),
+        _ => return None,
+    };
+    Some(StoredRule {
+        subject,
+        actions,
+        inverted: rule.get("inverted").and_then(Value::as_bool),
+        conditions: rule.get("conditions").and_then(Value::as_object).filter(|it| !it.is_empty()).cloned(),
+    })
+}
+
+fn rules_of(permissions: &Value) -> impl Iterator<Item = StoredRule> + '_ {
+    permissions.as_array().into_iter().flatten().filter_map(stored)
+}
+
+/// Whether a grant in the API's shape (`isTemporary`, `temporaryRange`, `temporaryAccessStartTime`) is active
+/// at `now_ms`. Without a start it starts when applied, so it is active.
+pub fn active(grant: &Value, now_ms: i64) -> bool {
+    if grant.get("isTemporary") != Some(&Value::Bool(true)) {
+        return true;
+    }
+    let Some(range) = grant.get("temporaryRange").and_then(Value::as_str).and_then(crate::check::values::parse_ms)
+    else {
+        return false;
+    };
+    match grant.get("temporaryAccessStartTime").and_then(Value::as_str) {
+        None => true,
+        Some(start) => {
+            crate::check::values::parse_iso_datetime_ms(start).is_some_and(|start| now_ms < start + range as i64)
+        }
+    }
+}
+
+/// A role's slug in a membership's `roles` entry (custom roles come back as `custom` + `customRoleSlug`).
+pub fn role_slug(role: &Value) -> &str {
+    match role.get("role").and_then(Value::as_str) {
+        Some("custom") | None => role.get("customRoleSlug").and_then(Value::as_str).unwrap_or_default(),
+        Some(slug) => slug,
+    }
+}
+
+/// A member's stored rules in Infisical's order (roles, then privileges), given its roles (API shape), the
+/// rules of each custom role, and its privileges (API shape: `permissions`, temporary fields in `type` or
+/// at the top).
+fn member_rules<'a>(
+    catalog: &Catalog,
+    roles: &[Value],
+    custom: &dyn Fn(&str) -> Option<&'a Value>,
+    privileges: &[&Value],
+    now_ms: i64,
+) -> Vec<StoredRule> {
+    let mut out = Vec::new();
+    for role in roles.iter().filter(|it| active(it, now_ms)) {
+        let slug = role_slug(role);
+        if let Some(predefined) = catalog.predefined_roles().iter().find(|it| it.slug == slug) {
+            out.extend(crate::access::predefined_rules(&predefined.permissions));
+        } else if let Some(permissions) = custom(slug) {
+            out.extend(rules_of(permissions));
+        }
+    }
+    for privilege in privileges {
+        let temporary = privilege.get("type").unwrap_or(privilege);
+        if active(temporary, now_ms) {
+            out.extend(rules_of(&privilege["permissions"]));
+        }
+    }
+    out
+}
+
+/// The change in effective access of every declared member whose rules the plan changes, at `now_ms`.
+/// Returns the effects and how many members were left out beyond [`MEMBER_LIMIT`].
+pub fn effects(catalog: &Catalog, desired: &[Object], live: &Live, now_ms: i64) -> (Vec<Effect>, usize) {
+    let live_role = |slug: &str| {
+        live.objects
+            .iter()
+            .find(|it| it.object.kind == Kind::Role && it.object.body["slug"] == slug)
+            .map(|it| &it.raw["permissions"])
+    };
+    let desired_role = |slug: &str| {
+        desired
+            .iter()
+            .find(|it| it.kind == Kind::Role && it.wire["slug"] == slug)
+            .map(|it| &it.wire["permissions"])
+            .or_else(|| live_role(slug))
+    };
+    let mut out = Vec::new();
+    let mut left_out = 0;
+    scope::reset();
+    for membership in desired.iter().filter(|it| matches!(it.kind, Kind::IdentityMembership | Kind::UserMembership)) {
+        let member = membership.member.as_deref().unwrap_or_default();
+        let privilege_kind =
+            if membership.kind == Kind::IdentityMembership { Kind::IdentityPrivilege } else { Kind::UserPrivilege };
+        let after_roles = membership.wire["roles"].as_array().cloned().unwrap_or_default();
+        let after_privileges: Vec<&Value> = desired
+            .iter()
+            .filter(|it| it.kind == privilege_kind && it.member.as_deref() == Some(member))
+            .map(|it| &it.wire)
+            .collect();
+        let after = member_rules(catalog, &after_roles, &desired_role, &after_privileges, now_ms);
+        let live_membership = live.get(&membership.address);
+        let before_roles = live_membership.and_then(|it| it.raw["roles"].as_array().cloned()).unwrap_or_default();
+        let before_privileges: Vec<&Value> = live
+            .objects
+            .iter()
+            .filter(|it| it.object.kind == privilege_kind && it.object.member.as_deref() == Some(member))
+            .map(|it| &it.raw)
+            .collect();
+        let before = member_rules(catalog, &before_roles, &live_role, &before_privileges, now_ms);
+        if before == after {
+            continue;
+        }
+        if out.len() == MEMBER_LIMIT {
+            left_out += 1;
+            continue;
+        }
+        let id = membership.wire["id"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| live_membership.map(|it| it.id.clone()))
+            .unwrap_or_default();
+        let identity = Identity { id, username: member.to_owned(), metadata: Map::new(), auth: None };
+        out.push(compare(catalog, &membership.address, &before, &after, &identity));
+    }
+    (out, left_out)
+}
+
+fn compare(
+    catalog: &Catalog,
+    member: &str,
+    before: &[StoredRule],
+    after: &[StoredRule],
+    identity: &Identity,
+) -> Effect {
+    let mut effect = Effect { member: member.to_owned(), gains: Vec::new(), losses: Vec::new(), undecided: Vec::new() };
+    let (Ok(before), Ok(after)) = (eval::prepare(catalog, before, identity), eval::prepare(catalog, after, identity))
+    else {
+        effect.undecided.push("every request (a template could not be rendered)".into());
+        return effect;
+    };
+    let combined: Vec<EvalRule> = before.iter().chain(&after).cloned().collect();
+    let split = before.len();
+    let mut keys: Vec<(String, String)> =
+        scope::index(&combined).into_keys().map(|(s, a)| (s.to_owned(), a.to_owned())).collect();
+    keys.sort();
+    for (subject, action) in keys {
+        let members: Vec<usize> = (0..combined.len())
+            .filter(|&at| combined[at].subject == subject && combined[at].actions.contains(&action))
+            .collect();
+        let (old, new): (Vec<usize>, Vec<usize>) = members.iter().partition(|&&at| at < split);
+        let before_group = Group::build_over(catalog, &combined, &subject, &action, old, &members);
+        let after_group = Group::build_over(catalog, &combined, &subject, &action, new, &members);
+        let name = format!("{subject}:{action}");
+        for (gain, outcome) in [
+            (true, Group::any_allowed_beyond(&[&after_group], &[&before_group])),
+            (false, Group::any_allowed_beyond(&[&before_group], &[&after_group])),
+        ] {
+            match outcome {
+                Outcome::Same { .. } => {}
+                Outcome::Differs { witness, .. } => {
+                    if confirmed(&before, &after, &subject, &action, &witness, gain) {
+                        let difference = Difference { request: name.clone(), witness: witness.to_string() };
+                        if gain { effect.gains.push(difference) } else { effect.losses.push(difference) }
+                    } else {
+                        effect.undecided.push(format!("{name} (the witness was not confirmed)"));
+                    }
+                }
+                Outcome::Unknown(why) => {
+                    if !effect.undecided.iter().any(|it| it.starts_with(&name)) {
+                        effect.undecided.push(format!("{name} ({why})"));
+                    }
+                }
+            }
+        }
+    }
+    effect
+}
+
+/// Whether Infisical answers `witness` as claimed: allowed after and not before for a gain, the other way
+/// round for a loss.
+fn confirmed(
+    before: &[EvalRule],
+    after: &[EvalRule],
+    subject: &str,
+    action: &str,
+    witness: &Request,
+    gain: bool,
+) -> bool {
+    let object = witness.object();
+    let answer = |rules: &[EvalRule]| eval::can(rules, action, subject, object.as_ref()).map(|it| it.allowed);
+    answer(after) == Ok(gain) && answer(before) == Ok(!gain)
+}
