@@ -131,6 +131,17 @@ fn needs(
 pub fn refusals(live: &Live, actor: &Actor, rules: &[EvalRule], plan: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     for change in &plan.changes {
+        if let Actor::Identity(me) = actor
+            && change.action == Action::Delete
+            && change.kind == Kind::IdentityMembership
+            && change.id.as_deref() == Some(me.as_str())
+        {
+            out.push(format!(
+                "deleting `{}` would remove the deploying identity itself from the project; declare it in the repository",
+                change.address
+            ));
+            continue;
+        }
         let member = change.object.as_ref().and_then(|it| it.member.clone()).or_else(|| {
             live.objects.iter().find(|it| it.object.address == change.address).and_then(|it| it.object.member.clone())
         });
@@ -160,4 +171,79 @@ pub fn refusals(live: &Live, actor: &Actor, rules: &[EvalRule], plan: &Plan) -> 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::desired::Object;
+    use crate::deploy::live::LiveObject;
+    use crate::deploy::plan::Change;
+
+    fn membership(id: &str, name: &str, role: &str) -> LiveObject {
+        LiveObject {
+            object: Object {
+                kind: Kind::IdentityMembership,
+                address: format!("identity.{name}"),
+                member: Some(name.into()),
+                body: json!({ "roles": [] }),
+                wire: Value::Null,
+            },
+            id: id.into(),
+            raw: json!({ "identityId": id, "roles": [{ "role": role, "isTemporary": false }] }),
+        }
+    }
+
+    fn plan(changes: Vec<Change>) -> Plan {
+        Plan {
+            format: 1,
+            host: String::new(),
+            project_id: String::new(),
+            live_digest: String::new(),
+            prune: true,
+            changes,
+            unmanaged: Vec::new(),
+            access: Vec::new(),
+            access_left_out: 0,
+        }
+    }
+
+    fn delete(address: &str, id: &str) -> Change {
+        Change {
+            action: Action::Delete,
+            kind: Kind::IdentityMembership,
+            address: address.into(),
+            id: Some(id.into()),
+            before: None,
+            after: None,
+            object: None,
+        }
+    }
+
+    #[test]
+    fn an_admin_may_remove_others_but_not_itself() {
+        let catalog = Catalog::builtin();
+        let live = Live {
+            objects: vec![membership("me", "deployer", "admin"), membership("other", "old-bot", "viewer")],
+            ..Live::default()
+        };
+        let actor = Actor::Identity("me".into());
+        let rules = rules(catalog, &live, &actor, 0).expect("a member");
+        assert!(refusals(&live, &actor, &rules, &plan(vec![delete("identity.old-bot", "other")])).is_empty());
+        let refused = refusals(&live, &actor, &rules, &plan(vec![delete("identity.deployer", "me")]));
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].contains("would remove the deploying identity itself"), "{refused:?}");
+    }
+
+    #[test]
+    fn a_viewer_may_not_delete_a_membership_and_a_non_member_is_not_judged() {
+        let catalog = Catalog::builtin();
+        let live = Live { objects: vec![membership("me", "deployer", "viewer")], ..Live::default() };
+        let actor = Actor::Identity("me".into());
+        let rules = rules(catalog, &live, &actor, 0).unwrap();
+        let refused = refusals(&live, &actor, &rules, &plan(vec![delete("identity.old-bot", "other")]));
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].contains("may not `delete` on `identity` ({\"identityId\":\"other\"})"), "{refused:?}");
+        assert!(super::rules(catalog, &live, &Actor::Identity("stranger".into()), 0).is_none());
+    }
 }
