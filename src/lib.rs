@@ -22,6 +22,7 @@ pub mod lang;
 pub mod lint;
 pub mod model;
 pub mod render;
+pub mod roles;
 pub mod schema;
 pub mod scope;
 pub mod source;

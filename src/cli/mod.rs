@@ -5,6 +5,7 @@ mod can;
 mod check;
 mod deploy;
 mod explain;
+mod roles;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ enum Command {
     Apply(deploy::ApplyArgs),
     /// Write policy files for everything in a live project.
     Import(deploy::ImportArgs),
+    /// Propose custom roles.
+    Roles(roles::RolesArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -205,6 +208,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             let catalog = load_catalog_file(args.catalog.as_deref())?;
             if args.batch { can::run_batch(catalog) } else { can::run(&args, catalog) }
         }
+        Command::Roles(args) => roles::run(&args),
         Command::Build(args) => deploy::build(&args, Catalog::builtin()),
         Command::Plan(args) => Ok(deploy::plan(&args, Catalog::builtin())),
         Command::Apply(args) => Ok(deploy::apply(&args, Catalog::builtin())),

@@ -1,0 +1,520 @@
+//! The role mining engine: the fewest roles (sets of permissions) such that every user's permissions are
+//! exactly the union of the roles it is given (basic RMP: a minimum biclique cover of the user-permission
+//! graph).
+//!
+//! The search follows the exact methods of the role-mining literature:
+//! 1. users with the same permissions are one user, permissions held by the same users are one permission
+//!    (neither changes the optimum);
+//! 2. candidate roles are the closed permission sets: every non-empty intersection of users' permission
+//!    sets (any role can be widened to the closed set with the same users, which covers more);
+//! 3. a role covers the assignment (u, p) when it holds `p` and fits inside u's permissions; roles that are
+//!    the only way (up to domination) to cover some uncovered assignment are taken first;
+//! 4. the rest is an exact branch and bound over the candidates of the hardest assignment, bounded below by
+//!    a fooling set (assignments no two of which any role covers together) and above by a greedy cover.
+//!
+//! When the bound meets the cover the answer is proven optimal; `Solution::optimal` says whether it was.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Bit sets as `u64` words.
+type Bits = Vec<u64>;
+
+fn bits(len: usize) -> Bits {
+    vec![0; len.div_ceil(64)]
+}
+
+fn set(bits: &mut Bits, at: usize) {
+    bits[at / 64] |= 1 << (at % 64);
+}
+
+fn has(bits: &Bits, at: usize) -> bool {
+    bits[at / 64] >> (at % 64) & 1 == 1
+}
+
+fn and(a: &Bits, b: &Bits) -> Bits {
+    a.iter().zip(b).map(|(x, y)| x & y).collect()
+}
+
+fn subset(a: &Bits, b: &Bits) -> bool {
+    a.iter().zip(b).all(|(x, y)| x & !y == 0)
+}
+
+fn count(a: &Bits) -> usize {
+    a.iter().map(|it| it.count_ones() as usize).sum()
+}
+
+fn is_empty(a: &Bits) -> bool {
+    a.iter().all(|it| *it == 0)
+}
+
+fn ones(a: &Bits) -> impl Iterator<Item = usize> + '_ {
+    a.iter().enumerate().flat_map(|(word, &value)| {
+        let mut value = value;
+        std::iter::from_fn(move || {
+            if value == 0 {
+                return None;
+            }
+            let bit = value.trailing_zeros() as usize;
+            value &= value - 1;
+            Some(word * 64 + bit)
+        })
+    })
+}
+
+/// A found set of roles and who gets which.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Solution {
+    /// Each role's permissions (indices into the input's permissions), sorted.
+    pub roles: Vec<Vec<usize>>,
+    /// Each user's roles (indices into `roles`), sorted; users without permissions get none.
+    pub assignments: Vec<Vec<usize>>,
+    /// Whether the role count is proven to be the minimum.
+    pub optimal: bool,
+    /// A proven lower bound on the role count.
+    pub lower_bound: usize,
+}
+
+impl Solution {
+    /// |UA| + |PA|: user-role plus role-permission assignments.
+    pub fn edges(&self) -> usize {
+        self.roles.iter().map(Vec::len).sum::<usize>() + self.assignments.iter().map(Vec::len).sum::<usize>()
+    }
+}
+
+/// Limits of the search.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The most candidate roles enumerated; beyond it the answer is greedy (not proven).
+    pub candidates: usize,
+    /// Time for the exact search; when it runs out the best cover found is returned (not proven).
+    pub time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { candidates: 2_000_000, time: Duration::from_secs(20) }
+    }
+}
+
+/// The reduced problem: distinct users over classes of permissions.
+struct Problem {
+    /// Each distinct user's permission classes.
+    rows: Vec<Bits>,
+    /// The candidate roles (closed sets of classes) and the users each fits.
+    intents: Vec<Bits>,
+    fits: Vec<Bits>,
+    /// For each class, the candidates holding it.
+    holding: Vec<Vec<u32>>,
+    classes: usize,
+}
+
+impl Problem {
+    /// The assignments `candidate` covers that are still uncovered.
+    fn gain(&self, candidate: usize, uncovered: &[Bits]) -> usize {
+        ones(&self.fits[candidate]).map(|user| count(&and(&self.intents[candidate], &uncovered[user]))).sum()
+    }
+
+    /// Whether every uncovered assignment `a` covers, `b` covers too.
+    fn dominated(&self, a: usize, b: usize, uncovered: &[Bits]) -> bool {
+        ones(&self.fits[a]).all(|user| {
+            let mine = and(&self.intents[a], &uncovered[user]);
+            is_empty(&mine) || (has(&self.fits[b], user) && subset(&mine, &self.intents[b]))
+        })
+    }
+
+    /// The candidates that cover the uncovered assignment (user, class), without dominated ones.
+    fn choices(&self, user: usize, class: usize, uncovered: &[Bits]) -> Vec<usize> {
+        let mut all: Vec<usize> =
+            self.holding[class].iter().map(|&it| it as usize).filter(|&it| has(&self.fits[it], user)).collect();
+        all.sort_by_key(|&it| std::cmp::Reverse(self.gain(it, uncovered)));
+        let mut kept: Vec<usize> = Vec::new();
+        for candidate in all {
+            if !kept.iter().any(|&other| self.dominated(candidate, other, uncovered)) {
+                kept.push(candidate);
+            }
+        }
+        kept
+    }
+
+    fn cover(&self, candidate: usize, uncovered: &mut [Bits]) {
+        for user in ones(&self.fits[candidate]).collect::<Vec<_>>() {
+            for (word, mask) in uncovered[user].iter_mut().zip(&self.intents[candidate]) {
+                *word &= !mask;
+            }
+        }
+    }
+
+    /// Assignments no two of which one role covers (a fooling set): a lower bound on the roles still needed.
+    /// (u, p) and (v, q) share a role exactly when u also holds q and v also holds p.
+    fn fooling(&self, uncovered: &[Bits]) -> usize {
+        let mut chosen: Vec<(usize, usize)> = Vec::new();
+        for (user, row) in uncovered.iter().enumerate() {
+            for class in ones(row) {
+                let alone = chosen
+                    .iter()
+                    .all(|&(other, theirs)| !has(&self.rows[user], theirs) || !has(&self.rows[other], class));
+                if alone {
+                    chosen.push((user, class));
+                }
+            }
+        }
+        chosen.len()
+    }
+
+    /// The uncovered assignment with the fewest choices, and those choices.
+    fn hardest(&self, uncovered: &[Bits]) -> Option<(usize, usize, Vec<usize>)> {
+        let mut best: Option<(usize, usize, Vec<usize>)> = None;
+        for (user, row) in uncovered.iter().enumerate() {
+            for class in ones(row) {
+                let choices = self.choices(user, class, uncovered);
+                if best.as_ref().is_none_or(|(_, _, it)| choices.len() < it.len()) {
+                    let single = choices.len() <= 1;
+                    best = Some((user, class, choices));
+                    if single {
+                        return best;
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// Takes every role that is the only undominated way to cover some assignment.
+    fn forced(&self, uncovered: &mut [Bits], chosen: &mut Vec<usize>) {
+        loop {
+            let mut progress = false;
+            for user in 0..uncovered.len() {
+                let classes: Vec<usize> = ones(&uncovered[user]).collect();
+                for class in classes {
+                    if !has(&uncovered[user], class) {
+                        continue;
+                    }
+                    let choices = self.choices(user, class, uncovered);
+                    if let [only] = choices.as_slice() {
+                        chosen.push(*only);
+                        self.cover(*only, uncovered);
+                        progress = true;
+                    }
+                }
+            }
+            if !progress {
+                return;
+            }
+        }
+    }
+
+    fn greedy(&self, uncovered: &[Bits]) -> Vec<usize> {
+        let mut uncovered = uncovered.to_vec();
+        let mut chosen = Vec::new();
+        while uncovered.iter().any(|it| !is_empty(it)) {
+            let best = (0..self.intents.len()).max_by_key(|&it| self.gain(it, &uncovered)).unwrap_or(0);
+            chosen.push(best);
+            self.cover(best, &mut uncovered);
+        }
+        chosen
+    }
+}
+
+struct Search<'a> {
+    problem: &'a Problem,
+    best: Vec<usize>,
+    deadline: Instant,
+    timed_out: bool,
+}
+
+impl Search<'_> {
+    fn run(&mut self, mut uncovered: Vec<Bits>, mut chosen: Vec<usize>) {
+        if Instant::now() > self.deadline {
+            self.timed_out = true;
+            return;
+        }
+        self.problem.forced(&mut uncovered, &mut chosen);
+        if chosen.len() >= self.best.len() {
+            return;
+        }
+        let Some((_, _, choices)) = self.problem.hardest(&uncovered) else {
+            self.best = chosen;
+            return;
+        };
+        if chosen.len() + self.problem.fooling(&uncovered).max(1) >= self.best.len() {
+            return;
+        }
+        for choice in choices {
+            let mut next = uncovered.clone();
+            self.problem.cover(choice, &mut next);
+            let mut taken = chosen.clone();
+            taken.push(choice);
+            self.run(next, taken);
+            if self.timed_out {
+                return;
+            }
+        }
+    }
+}
+
+/// Finds the fewest roles for `rows` (each user's permission indices, below `permissions`).
+pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solution {
+    // Distinct non-empty users.
+    let mut distinct: HashMap<Bits, usize> = HashMap::new();
+    let mut user_rows: Vec<Bits> = Vec::new();
+    let mut of_user: Vec<Option<usize>> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut b = bits(permissions);
+        for &p in row {
+            set(&mut b, p);
+        }
+        if is_empty(&b) {
+            of_user.push(None);
+            continue;
+        }
+        let next = user_rows.len();
+        let at = *distinct.entry(b.clone()).or_insert_with(|| {
+            user_rows.push(b);
+            next
+        });
+        of_user.push(Some(at));
+    }
+    // Permissions held by the same users are one class.
+    let mut class_of: Vec<Option<usize>> = vec![None; permissions];
+    let mut columns: HashMap<Bits, usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (p, class) in class_of.iter_mut().enumerate() {
+        let mut column = bits(user_rows.len());
+        for (user, row) in user_rows.iter().enumerate() {
+            if has(row, p) {
+                set(&mut column, user);
+            }
+        }
+        if is_empty(&column) {
+            continue;
+        }
+        let next = members.len();
+        let id = *columns.entry(column).or_insert_with(|| {
+            members.push(Vec::new());
+            next
+        });
+        members[id].push(p);
+        *class = Some(id);
+    }
+    let classes = members.len();
+    let reduced: Vec<Bits> = user_rows
+        .iter()
+        .map(|row| {
+            let mut b = bits(classes);
+            for p in ones(row) {
+                if let Some(class) = class_of[p] {
+                    set(&mut b, class);
+                }
+            }
+            b
+        })
+        .collect();
+
+    // Candidates: every non-empty intersection of rows.
+    let mut seen: HashMap<Bits, ()> = HashMap::new();
+    let mut intents: Vec<Bits> = Vec::new();
+    for row in &reduced {
+        if seen.insert(row.clone(), ()).is_none() {
+            intents.push(row.clone());
+        }
+    }
+    let mut at = 0;
+    let mut complete = true;
+    while at < intents.len() {
+        for row in &reduced {
+            let meet = and(&intents[at], row);
+            if !is_empty(&meet) && !seen.contains_key(&meet) {
+                seen.insert(meet.clone(), ());
+                intents.push(meet);
+            }
+        }
+        at += 1;
+        if intents.len() > limits.candidates {
+            complete = false;
+            break;
+        }
+    }
+    let fits: Vec<Bits> = intents
+        .iter()
+        .map(|intent| {
+            let mut b = bits(reduced.len());
+            for (user, row) in reduced.iter().enumerate() {
+                if subset(intent, row) {
+                    set(&mut b, user);
+                }
+            }
+            b
+        })
+        .collect();
+    let mut holding = vec![Vec::new(); classes];
+    for (id, intent) in intents.iter().enumerate() {
+        for class in ones(intent) {
+            holding[class].push(id as u32);
+        }
+    }
+    let problem = Problem { rows: reduced.clone(), intents, fits, holding, classes };
+    let _ = problem.classes;
+
+    let uncovered = reduced.clone();
+    let lower_bound = problem.fooling(&uncovered);
+    let mut search = Search {
+        problem: &problem,
+        best: problem.greedy(&uncovered),
+        deadline: Instant::now() + limits.time,
+        timed_out: false,
+    };
+    if complete && search.best.len() > lower_bound {
+        search.run(uncovered, Vec::new());
+    }
+    let optimal = search.best.len() == lower_bound || (complete && !search.timed_out);
+    let mut chosen = search.best;
+    chosen.sort_by(|a, b| problem.intents[*a].cmp(&problem.intents[*b]));
+    chosen.dedup();
+
+    // Back to permissions; each user gets a smallest sufficient subset of the roles that fit it.
+    let roles: Vec<Vec<usize>> = chosen
+        .iter()
+        .map(|&id| {
+            let mut role: Vec<usize> = ones(&problem.intents[id]).flat_map(|class| members[class].clone()).collect();
+            role.sort_unstable();
+            role
+        })
+        .collect();
+    let per_distinct: Vec<Vec<usize>> = reduced
+        .iter()
+        .enumerate()
+        .map(|(user, row)| {
+            let mut fitting: Vec<usize> = (0..chosen.len()).filter(|&r| has(&problem.fits[chosen[r]], user)).collect();
+            // Drop roles the others already cover, largest first kept.
+            fitting.sort_by_key(|&r| std::cmp::Reverse(count(&problem.intents[chosen[r]])));
+            let mut kept: Vec<usize> = Vec::new();
+            let mut covered = bits(classes);
+            for r in fitting {
+                let intent = &problem.intents[chosen[r]];
+                if !subset(intent, &covered) {
+                    kept.push(r);
+                    covered = covered.iter().zip(intent).map(|(a, b)| a | b).collect();
+                }
+            }
+            debug_assert!(subset(row, &covered));
+            kept.sort_unstable();
+            kept
+        })
+        .collect();
+    let assignments = of_user.iter().map(|it| it.map(|at| per_distinct[at].clone()).unwrap_or_default()).collect();
+    Solution { roles, assignments, optimal, lower_bound: if optimal { chosen.len() } else { lower_bound } }
+}
+
+/// A user-permission matrix: user ids, permission ids, and each user's permission indices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix {
+    pub users: Vec<u64>,
+    pub permissions: Vec<u64>,
+    pub rows: Vec<Vec<usize>>,
+}
+
+/// A user-permission matrix in the pairs format: one `<user> <permission>` pair of positive integers per
+/// line.
+pub fn parse_pairs(text: &str) -> Result<Matrix, String> {
+    let mut users: Vec<u64> = Vec::new();
+    let mut permissions: Vec<u64> = Vec::new();
+    let mut user_index: HashMap<u64, usize> = HashMap::new();
+    let mut permission_index: HashMap<u64, usize> = HashMap::new();
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let parse = |part: Option<&str>| part.and_then(|it| it.parse::<u64>().ok());
+        let (Some(user), Some(permission), None) = (parse(parts.next()), parse(parts.next()), parts.next()) else {
+            return Err(format!("line {}: expected `<user id> <permission id>`, found `{line}`", number + 1));
+        };
+        let u = *user_index.entry(user).or_insert_with(|| {
+            users.push(user);
+            rows.push(Vec::new());
+            users.len() - 1
+        });
+        let p = *permission_index.entry(permission).or_insert_with(|| {
+            permissions.push(permission);
+            permissions.len() - 1
+        });
+        if !rows[u].contains(&p) {
+            rows[u].push(p);
+        }
+    }
+    Ok(Matrix { users, permissions, rows })
+}
+
+/// Whether `solution` gives every user exactly its permissions.
+pub fn reproduces(rows: &[Vec<usize>], solution: &Solution) -> bool {
+    rows.iter().zip(&solution.assignments).all(|(row, roles)| {
+        let mut want = row.clone();
+        want.sort_unstable();
+        want.dedup();
+        let mut got: Vec<usize> = roles.iter().flat_map(|&r| solution.roles[r].iter().copied()).collect();
+        got.sort_unstable();
+        got.dedup();
+        got == want
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn solve(rows: &[&[usize]], permissions: usize) -> Solution {
+        let rows: Vec<Vec<usize>> = rows.iter().map(|it| it.to_vec()).collect();
+        let solution = mine(&rows, permissions, &Limits::default());
+        assert!(reproduces(&rows, &solution), "{solution:?}");
+        solution
+    }
+
+    #[test]
+    fn identical_users_share_one_role() {
+        let solution = solve(&[&[0, 1, 2], &[0, 1, 2], &[0, 1, 2]], 3);
+        assert_eq!(solution.roles, vec![vec![0, 1, 2]]);
+        assert!(solution.optimal);
+    }
+
+    #[test]
+    fn a_shared_core_and_personal_extras() {
+        // Each user's own set: 3 roles, and no two of (u0, 2), (u1, 3), (u2, 4) fit one role.
+        let solution = solve(&[&[0, 1, 2], &[0, 1, 3], &[0, 1, 4]], 5);
+        assert_eq!(solution.roles.len(), 3);
+        assert!(solution.optimal);
+        // A fourth user with only the core needs a fourth role.
+        let solution = solve(&[&[0, 1, 2], &[0, 1, 3], &[0, 1, 4], &[0, 1]], 5);
+        assert_eq!(solution.roles.len(), 4);
+        assert!(solution.optimal);
+    }
+
+    #[test]
+    fn the_crown_needs_as_few_roles_as_sperners_theorem_allows() {
+        // User i holds every permission but i. Its biclique cover number is the least k with
+        // n <= C(k, k/2) (de Caen, Gregory, Pullman): 4 for n = 4 and for n = 6.
+        for (n, k) in [(4, 4), (6, 4)] {
+            let rows: Vec<Vec<usize>> = (0..n).map(|i| (0..n).filter(|&p| p != i).collect()).collect();
+            let refs: Vec<&[usize]> = rows.iter().map(Vec::as_slice).collect();
+            let solution = solve(&refs, n);
+            assert_eq!(solution.roles.len(), k, "n = {n}");
+            assert!(solution.optimal, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn users_without_permissions_get_no_roles() {
+        let solution = solve(&[&[], &[0]], 1);
+        assert_eq!(solution.assignments, vec![vec![], vec![0]]);
+    }
+
+    #[test]
+    fn pairs_parse_with_line_numbers_on_error() {
+        let matrix = parse_pairs("  1  7\n 1 8\n 2 7\n").unwrap();
+        assert_eq!((matrix.users, matrix.permissions), (vec![1, 2], vec![7, 8]));
+        assert_eq!(matrix.rows, vec![vec![0, 1], vec![0]]);
+        assert_eq!(parse_pairs("1 2\n1\n").unwrap_err(), "line 2: expected `<user id> <permission id>`, found `1`");
+    }
+}
