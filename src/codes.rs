@@ -386,6 +386,15 @@ codes! {
     /// later Infisical version; plan the move away from them.
     DeprecatedAction = ("PC2017", "deprecated-action", Warning, "an action Infisical has marked deprecated");
 
+    /// The same permanent privilege rules, by meaning, granted to several members.
+    ///
+    /// Infisical's documentation says: "If you find yourself assigning the same additional privileges
+    /// repeatedly, consider creating a custom role instead." Rules are compared by meaning (action order,
+    /// a plain value or its `$eq`, the order of `$in` lists do not matter). The lint fires when at least
+    /// three members hold such a privilege and names the role `permc roles suggest` would propose; that
+    /// command also proves the rewrite keeps every member's access identical.
+    RepeatedPrivileges = ("PC2018", "repeated-privileges", Warning, "the same privilege granted to several members");
+
     /// A value in the Infisical Terraform provider's configuration that `permc import --from-terraform`
     /// cannot read.
     ///

@@ -23,6 +23,19 @@ enum RolesCommand {
 
 #[derive(clap::Args, Debug)]
 pub struct SuggestArgs {
+    /// The policy repository.
+    #[arg(default_value = ".", conflicts_with = "matrix")]
+    path: PathBuf,
+    /// The fewest members a proposed role must serve.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    min_members: usize,
+    /// Never reuse an existing custom role, even one that means exactly the same.
+    #[arg(long)]
+    no_reuse: bool,
+    /// Apply the rewrite to the policy files (new roles go to a new `suggested-roles` file); refused
+    /// unless the rewritten repository checks and every member's access is unchanged.
+    #[arg(long, conflicts_with = "matrix")]
+    write: bool,
     /// Run the engine on a user-permission matrix (`<user id> <permission id>` per line) instead of a
     /// policy repository.
     #[arg(long, value_name = "FILE")]
@@ -42,9 +55,7 @@ pub fn run(args: &RolesArgs) -> Result<u8, String> {
 }
 
 fn suggest(args: &SuggestArgs) -> Result<u8, String> {
-    let Some(path) = &args.matrix else {
-        return Err("`permc roles suggest` needs `--matrix FILE` for now".to_owned());
-    };
+    let Some(path) = &args.matrix else { return suggest_repository(args) };
     let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
     let mining::Matrix { users, permissions, rows } =
         mining::parse_pairs(&text).map_err(|error| format!("`{}`: {error}", path.display()))?;
@@ -86,5 +97,56 @@ fn suggest(args: &SuggestArgs) -> Result<u8, String> {
         ),
     };
     written.map_err(|error| error.to_string())?;
+    Ok(exit::CLEAN)
+}
+
+fn suggest_repository(args: &SuggestArgs) -> Result<u8, String> {
+    let catalog = crate::catalog::Catalog::builtin();
+    let analysis = crate::workspace::analyze(&args.path, catalog).map_err(|error| error.to_string())?;
+    if analysis.error_count() > 0 {
+        return Err(format!(
+            "`permc check` reports {} errors in `{}`: fix them first (`permc check {}`)",
+            analysis.error_count(),
+            args.path.display(),
+            args.path.display()
+        ));
+    }
+    let options = crate::roles::propose::Options {
+        min_members: args.min_members,
+        reuse: !args.no_reuse,
+        limits: mining::Limits { time: std::time::Duration::from_secs(args.time_limit), ..mining::Limits::default() },
+    };
+    let proposal = crate::roles::propose::propose(catalog, &analysis.project, &options);
+    let mut out = std::io::stdout().lock();
+    let text = match args.format {
+        OutputFormat::Json => serde_json::to_string(&proposal).map_err(|error| error.to_string())? + "\n",
+        OutputFormat::Human => crate::roles::propose::render(&proposal),
+    };
+    out.write_all(text.as_bytes()).map_err(|error| error.to_string())?;
+    if !proposal.differences.is_empty() {
+        return Ok(exit::FINDINGS);
+    }
+    if args.write && !proposal.rewrites.is_empty() {
+        let root = if args.path.is_dir() {
+            args.path.clone()
+        } else {
+            args.path.parent().map(PathBuf::from).unwrap_or_default()
+        };
+        let files = crate::roles::write::rewrite(catalog, &analysis, &proposal, &root)?;
+        for (path, text) in &files {
+            // Write beside, then rename: a file is never left half written.
+            let temporary = path.with_extension("permc-tmp");
+            std::fs::write(&temporary, text)
+                .map_err(|error| format!("cannot write `{}`: {error}", temporary.display()))?;
+            std::fs::rename(&temporary, path).map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+        }
+        writeln!(
+            out,
+            "wrote {} files: {}",
+            files.len(),
+            files.iter().map(|(path, _)| format!("`{}`", path.display())).collect::<Vec<_>>().join(", ")
+        )
+        .map_err(|error| error.to_string())?;
+    }
     Ok(exit::CLEAN)
 }

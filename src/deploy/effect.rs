@@ -169,7 +169,8 @@ pub fn effects(catalog: &Catalog, desired: &[Object], live: &Live, now_ms: i64) 
     (out, left_out)
 }
 
-fn compare(
+/// How `after` differs from `before` for one member (`member` names it in the result).
+pub fn compare(
     catalog: &Catalog,
     member: &str,
     before: &[StoredRule],

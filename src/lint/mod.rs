@@ -53,7 +53,36 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
         sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
     members::lint_members(catalog, project, options, &index, &mut out);
     policies::lint_policies(catalog, project, &mut out);
+    repeated_privileges(catalog, project, &mut out);
     out
+}
+
+/// How many members must hold the same privilege for `repeated-privileges`.
+const REPEATED_MEMBERS: usize = 3;
+/// How many of the other holders are pointed at.
+const SHOWN_HOLDERS: usize = 5;
+
+fn repeated_privileges(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
+    for (role, holders) in crate::roles::propose::repeated(catalog, project, REPEATED_MEMBERS) {
+        let names: Vec<String> = holders.iter().map(|(member, ..)| member.clone()).collect();
+        let (_, slug, file, span) = &holders[0];
+        let mut diagnostic = Diagnostic::new(
+            Code::RepeatedPrivileges,
+            format!("the rules of privilege `{slug}` are granted to {} members: {}", holders.len(), list_names(&names)),
+            *file,
+            *span,
+        )
+        .label("the same rules, by meaning, as the privileges below");
+        for (member, other, file, span) in holders.iter().skip(1).take(SHOWN_HOLDERS) {
+            diagnostic = diagnostic.secondary(*file, *span, format!("the same for `{member}` (`{other}`)"));
+        }
+        if holders.len() > SHOWN_HOLDERS + 1 {
+            diagnostic = diagnostic.note(format!("and {} more members", holders.len() - SHOWN_HOLDERS - 1));
+        }
+        out.push(diagnostic.help(format!(
+            "a custom role would say it once: `permc roles suggest` proposes `{role}` and proves the rewrite keeps access identical"
+        )));
+    }
 }
 
 /// A configured level for one lint code.

@@ -14,7 +14,7 @@
 //!
 //! When the bound meets the cover the answer is proven optimal; `Solution::optimal` says whether it was.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 /// Bit sets as `u64` words.
@@ -204,13 +204,27 @@ impl Problem {
         }
     }
 
+    /// A greedy cover, lazily: a candidate's gain only shrinks, so a stale gain is an upper bound and
+    /// only the top of the heap is ever recomputed.
     fn greedy(&self, uncovered: &[Bits]) -> Vec<usize> {
         let mut uncovered = uncovered.to_vec();
+        let mut heap: std::collections::BinaryHeap<(usize, std::cmp::Reverse<usize>)> =
+            (0..self.intents.len()).map(|it| (self.gain(it, &uncovered), std::cmp::Reverse(it))).collect();
         let mut chosen = Vec::new();
-        while uncovered.iter().any(|it| !is_empty(it)) {
-            let best = (0..self.intents.len()).max_by_key(|&it| self.gain(it, &uncovered)).unwrap_or(0);
-            chosen.push(best);
-            self.cover(best, &mut uncovered);
+        while let Some((stale, std::cmp::Reverse(id))) = heap.pop() {
+            if stale == 0 {
+                break;
+            }
+            let gain = self.gain(id, &uncovered);
+            if heap.peek().is_some_and(|(next, _)| *next > gain) {
+                heap.push((gain, std::cmp::Reverse(id)));
+                continue;
+            }
+            if gain == 0 {
+                continue;
+            }
+            chosen.push(id);
+            self.cover(id, &mut uncovered);
         }
         chosen
     }
@@ -253,10 +267,128 @@ impl Search<'_> {
     }
 }
 
+/// Maps keyed by bit sets, with a fast hash.
+type BitsMap<V> = HashMap<Bits, V, crate::lang::FxBuild>;
+
+/// Solves one connected part exactly (or as well as the limits allow): the roles as sets of classes, whether
+/// they are proven minimal, and a lower bound.
+fn solve(reduced: &[Bits], classes: usize, limits: &Limits, deadline: Instant) -> (Vec<Bits>, bool, usize) {
+    // Candidates may take half of what is left; the search and the greedy cover need the rest.
+    let enumeration_deadline = Instant::now() + deadline.saturating_duration_since(Instant::now()) / 2;
+    // Which users hold each class, to intersect a candidate only with the rows it meets.
+    let mut holders: Vec<Bits> = vec![bits(reduced.len()); classes];
+    for (user, row) in reduced.iter().enumerate() {
+        for class in ones(row) {
+            set(&mut holders[class], user);
+        }
+    }
+    // A row is a forced role when it is the smallest closed set around one of its classes: every role
+    // covering that assignment lies between the two, so it is the row (the classic reduction).
+    let closure: Vec<Bits> = holders
+        .iter()
+        .map(|users| {
+            let mut meet: Option<Bits> = None;
+            for user in ones(users) {
+                meet = Some(match meet {
+                    None => reduced[user].clone(),
+                    Some(it) => and(&it, &reduced[user]),
+                });
+            }
+            meet.unwrap_or_else(|| bits(classes))
+        })
+        .collect();
+    let forced: Vec<usize> =
+        (0..reduced.len()).filter(|&user| ones(&reduced[user]).any(|class| closure[class] == reduced[user])).collect();
+    let mut uncovered = reduced.to_vec();
+    for &user in &forced {
+        for other in 0..reduced.len() {
+            if subset(&reduced[user], &reduced[other]) {
+                for (word, mask) in uncovered[other].iter_mut().zip(&reduced[user]) {
+                    *word &= !mask;
+                }
+            }
+        }
+    }
+    // Candidates: the non-empty intersections of rows that can still cover something: those inside the rows
+    // of users with uncovered assignments.
+    let mut seen: BitsMap<()> = BitsMap::default();
+    let mut intents: Vec<Bits> = Vec::new();
+    for (user, row) in reduced.iter().enumerate() {
+        if !is_empty(&uncovered[user]) && seen.insert(row.clone(), ()).is_none() {
+            intents.push(row.clone());
+        }
+    }
+    let mut at = 0;
+    let mut complete = true;
+    while at < intents.len() {
+        let mut touching = bits(reduced.len());
+        for class in ones(&intents[at]) {
+            for (word, mask) in touching.iter_mut().zip(&holders[class]) {
+                *word |= mask;
+            }
+        }
+        for user in ones(&touching) {
+            let meet = and(&intents[at], &reduced[user]);
+            if !seen.contains_key(&meet) {
+                seen.insert(meet.clone(), ());
+                intents.push(meet);
+            }
+        }
+        at += 1;
+        if intents.len() > limits.candidates || Instant::now() > enumeration_deadline {
+            complete = false;
+            break;
+        }
+    }
+    let fits: Vec<Bits> = intents
+        .iter()
+        .map(|intent| {
+            // The users holding every class of the intent.
+            let mut users = bits(reduced.len());
+            let mut first = true;
+            for class in ones(intent) {
+                if first {
+                    users = holders[class].clone();
+                    first = false;
+                } else {
+                    users = and(&users, &holders[class]);
+                }
+            }
+            users
+        })
+        .collect();
+    let mut holding = vec![Vec::new(); classes];
+    for (id, intent) in intents.iter().enumerate() {
+        for class in ones(intent) {
+            holding[class].push(id as u32);
+        }
+    }
+    let problem = Problem { rows: reduced.to_vec(), intents, fits, holding, classes };
+    let _ = problem.classes;
+    let lower_bound = forced.len() + problem.fooling(&uncovered);
+    // The rows are candidates, so the greedy cover is complete even over a partial enumeration.
+    let best = problem.greedy(&uncovered);
+    let mut search = Search { problem: &problem, best, deadline, timed_out: false };
+    if complete && forced.len() + search.best.len() > lower_bound {
+        search.run(uncovered, Vec::new());
+    }
+    let optimal = forced.len() + search.best.len() == lower_bound || (complete && !search.timed_out);
+    let mut roles: Vec<Bits> = forced
+        .iter()
+        .map(|&user| reduced[user].clone())
+        .chain(search.best.iter().map(|&id| problem.intents[id].clone()))
+        .collect();
+    roles.sort();
+    roles.dedup();
+    let bound = if optimal { roles.len() } else { lower_bound };
+    (roles, optimal, bound)
+}
+
 /// Finds the fewest roles for `rows` (each user's permission indices, below `permissions`).
 pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solution {
+    let deadline = Instant::now() + limits.time;
     // Distinct non-empty users.
-    let mut distinct: HashMap<Bits, usize> = HashMap::new();
+    let mut distinct: BitsMap<usize> = BitsMap::default();
     let mut user_rows: Vec<Bits> = Vec::new();
     let mut of_user: Vec<Option<usize>> = Vec::with_capacity(rows.len());
     for row in rows {
@@ -276,26 +408,26 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         of_user.push(Some(at));
     }
     // Permissions held by the same users are one class.
-    let mut class_of: Vec<Option<usize>> = vec![None; permissions];
-    let mut columns: HashMap<Bits, usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for (p, class) in class_of.iter_mut().enumerate() {
-        let mut column = bits(user_rows.len());
-        for (user, row) in user_rows.iter().enumerate() {
-            if has(row, p) {
-                set(&mut column, user);
-            }
+    let mut columns: Vec<Bits> = vec![bits(user_rows.len()); permissions];
+    for (user, row) in user_rows.iter().enumerate() {
+        for p in ones(row) {
+            set(&mut columns[p], user);
         }
+    }
+    let mut class_of: Vec<Option<usize>> = vec![None; permissions];
+    let mut by_column: BitsMap<usize> = BitsMap::default();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (p, column) in columns.into_iter().enumerate() {
         if is_empty(&column) {
             continue;
         }
         let next = members.len();
-        let id = *columns.entry(column).or_insert_with(|| {
+        let id = *by_column.entry(column).or_insert_with(|| {
             members.push(Vec::new());
             next
         });
         members[id].push(p);
-        *class = Some(id);
+        class_of[p] = Some(id);
     }
     let classes = members.len();
     let reduced: Vec<Bits> = user_rows
@@ -311,90 +443,90 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         })
         .collect();
 
-    // Candidates: every non-empty intersection of rows.
-    let mut seen: HashMap<Bits, ()> = HashMap::new();
-    let mut intents: Vec<Bits> = Vec::new();
+    // Connected parts (users linked by shared classes) are solved apart: a role never spans two.
+    let mut parent: Vec<usize> = (0..classes).collect();
+    fn root(parent: &mut [usize], mut at: usize) -> usize {
+        while parent[at] != at {
+            parent[at] = parent[parent[at]];
+            at = parent[at];
+        }
+        at
+    }
     for row in &reduced {
-        if seen.insert(row.clone(), ()).is_none() {
-            intents.push(row.clone());
-        }
-    }
-    let mut at = 0;
-    let mut complete = true;
-    while at < intents.len() {
-        for row in &reduced {
-            let meet = and(&intents[at], row);
-            if !is_empty(&meet) && !seen.contains_key(&meet) {
-                seen.insert(meet.clone(), ());
-                intents.push(meet);
+        let mut classes_of_row = ones(row);
+        if let Some(first) = classes_of_row.next() {
+            for other in classes_of_row {
+                let (a, b) = (root(&mut parent, first), root(&mut parent, other));
+                parent[a] = b;
             }
         }
-        at += 1;
-        if intents.len() > limits.candidates {
-            complete = false;
-            break;
+    }
+    let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (user, row) in reduced.iter().enumerate() {
+        if let Some(class) = ones(row).next() {
+            parts.entry(root(&mut parent, class)).or_default().push(user);
         }
     }
-    let fits: Vec<Bits> = intents
-        .iter()
-        .map(|intent| {
-            let mut b = bits(reduced.len());
-            for (user, row) in reduced.iter().enumerate() {
-                if subset(intent, row) {
-                    set(&mut b, user);
+    let mut roles_over_classes: Vec<Bits> = Vec::new();
+    let mut optimal = true;
+    let mut lower_bound = 0;
+    for users in parts.values() {
+        // Local class numbering.
+        let mut local: Vec<usize> = Vec::new();
+        let mut index: HashMap<usize, usize> = HashMap::new();
+        for &user in users {
+            for class in ones(&reduced[user]) {
+                index.entry(class).or_insert_with(|| {
+                    local.push(class);
+                    local.len() - 1
+                });
+            }
+        }
+        let rows: Vec<Bits> = users
+            .iter()
+            .map(|&user| {
+                let mut b = bits(local.len());
+                for class in ones(&reduced[user]) {
+                    set(&mut b, index[&class]);
                 }
+                b
+            })
+            .collect();
+        let (roles, proven, bound) = solve(&rows, local.len(), limits, deadline);
+        optimal &= proven;
+        lower_bound += bound;
+        for role in roles {
+            let mut b = bits(classes);
+            for class in ones(&role) {
+                set(&mut b, local[class]);
             }
-            b
-        })
-        .collect();
-    let mut holding = vec![Vec::new(); classes];
-    for (id, intent) in intents.iter().enumerate() {
-        for class in ones(intent) {
-            holding[class].push(id as u32);
+            roles_over_classes.push(b);
         }
     }
-    let problem = Problem { rows: reduced.clone(), intents, fits, holding, classes };
-    let _ = problem.classes;
-
-    let uncovered = reduced.clone();
-    let lower_bound = problem.fooling(&uncovered);
-    let mut search = Search {
-        problem: &problem,
-        best: problem.greedy(&uncovered),
-        deadline: Instant::now() + limits.time,
-        timed_out: false,
-    };
-    if complete && search.best.len() > lower_bound {
-        search.run(uncovered, Vec::new());
-    }
-    let optimal = search.best.len() == lower_bound || (complete && !search.timed_out);
-    let mut chosen = search.best;
-    chosen.sort_by(|a, b| problem.intents[*a].cmp(&problem.intents[*b]));
-    chosen.dedup();
+    roles_over_classes.sort();
 
     // Back to permissions; each user gets a smallest sufficient subset of the roles that fit it.
-    let roles: Vec<Vec<usize>> = chosen
+    let roles: Vec<Vec<usize>> = roles_over_classes
         .iter()
-        .map(|&id| {
-            let mut role: Vec<usize> = ones(&problem.intents[id]).flat_map(|class| members[class].clone()).collect();
+        .map(|role| {
+            let mut role: Vec<usize> = ones(role).flat_map(|class| members[class].clone()).collect();
             role.sort_unstable();
             role
         })
         .collect();
     let per_distinct: Vec<Vec<usize>> = reduced
         .iter()
-        .enumerate()
-        .map(|(user, row)| {
-            let mut fitting: Vec<usize> = (0..chosen.len()).filter(|&r| has(&problem.fits[chosen[r]], user)).collect();
-            // Drop roles the others already cover, largest first kept.
-            fitting.sort_by_key(|&r| std::cmp::Reverse(count(&problem.intents[chosen[r]])));
+        .map(|row| {
+            let mut fitting: Vec<usize> =
+                (0..roles_over_classes.len()).filter(|&r| subset(&roles_over_classes[r], row)).collect();
+            fitting.sort_by_key(|&r| std::cmp::Reverse(count(&roles_over_classes[r])));
             let mut kept: Vec<usize> = Vec::new();
             let mut covered = bits(classes);
             for r in fitting {
-                let intent = &problem.intents[chosen[r]];
-                if !subset(intent, &covered) {
+                let role = &roles_over_classes[r];
+                if !subset(role, &covered) {
                     kept.push(r);
-                    covered = covered.iter().zip(intent).map(|(a, b)| a | b).collect();
+                    covered = covered.iter().zip(role).map(|(a, b)| a | b).collect();
                 }
             }
             debug_assert!(subset(row, &covered));
@@ -403,7 +535,8 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         })
         .collect();
     let assignments = of_user.iter().map(|it| it.map(|at| per_distinct[at].clone()).unwrap_or_default()).collect();
-    Solution { roles, assignments, optimal, lower_bound: if optimal { chosen.len() } else { lower_bound } }
+    let count = roles.len();
+    Solution { roles, assignments, optimal, lower_bound: if optimal { count } else { lower_bound } }
 }
 
 /// A user-permission matrix: user ids, permission ids, and each user's permission indices.
