@@ -61,6 +61,15 @@ impl Code {
     }
 }
 
+impl Code {
+    /// The documentation as Markdown text (doc comments keep the space after `///`; it is removed).
+    pub fn documentation(self) -> String {
+        let lines: Vec<&str> =
+            self.docs().trim_end().lines().map(|line| line.strip_prefix(' ').unwrap_or(line)).collect();
+        lines.join("\n")
+    }
+}
+
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())

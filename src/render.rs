@@ -187,3 +187,127 @@ pub fn json_report(db: &SourceDb, diagnostics: &[Diagnostic]) -> Value {
         "summary": { "files": db.len(), "errors": count(Severity::Error), "warnings": count(Severity::Warning) },
     })
 }
+
+/// SARIF 2.1.0, as GitHub code scanning reads it: one run, the codes that fired as rules (with their
+/// documentation), regions in 1-based lines and UTF-16 columns (SARIF's default `columnKind`).
+pub fn sarif(db: &SourceDb, diagnostics: &[Diagnostic]) -> Value {
+    let mut codes: Vec<crate::codes::Code> = diagnostics.iter().map(|it| it.code).collect();
+    codes.sort_by_key(|it| it.id());
+    codes.dedup();
+    let level = |severity: Severity| match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    };
+    let location = |file: FileId, span: Span, message: Option<&str>| {
+        let source = db.get(file);
+        let (line, column) = source.lines.utf16_position(&source.text, span.start);
+        let (end_line, end_column) = source.lines.utf16_position(&source.text, span.end);
+        let mut value = json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": source.display_path().replace('\\', "/") },
+                "region": {
+                    "startLine": line + 1,
+                    "startColumn": column + 1,
+                    "endLine": end_line + 1,
+                    "endColumn": end_column + 1,
+                },
+            },
+        });
+        if let Some(message) = message.filter(|it| !it.is_empty()) {
+            value["message"] = json!({ "text": message });
+        }
+        value
+    };
+    let rules: Vec<Value> = codes
+        .iter()
+        .map(|code| {
+            json!({
+                "id": code.id(),
+                "name": code.name(),
+                "shortDescription": { "text": code.summary() },
+                "fullDescription": { "text": code.documentation() },
+                "help": { "text": format!("`permc explain {}`\n\n{}", code.id(), code.documentation()) },
+                "defaultConfiguration": { "level": level(code.default_severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let mut text = diagnostic.message.clone();
+            if let Some(help) = &diagnostic.help {
+                text.push_str(&format!("\nhelp: {help}"));
+            }
+            let mut result = json!({
+                "ruleId": diagnostic.code.id(),
+                "ruleIndex": codes.iter().position(|it| *it == diagnostic.code).unwrap_or(0),
+                "level": level(diagnostic.severity),
+                "message": { "text": text },
+                "locations": [location(diagnostic.primary.file, diagnostic.primary.span, Some(&diagnostic.primary.message))],
+            });
+            if !diagnostic.secondary.is_empty() {
+                result["relatedLocations"] = Value::Array(
+                    diagnostic
+                        .secondary
+                        .iter()
+                        .enumerate()
+                        .map(|(at, label)| {
+                            let mut value = location(label.file, label.span, Some(&label.message));
+                            value["id"] = json!(at);
+                            value
+                        })
+                        .collect(),
+                );
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "permc",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            } },
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }],
+    })
+}
+
+/// GitHub Actions workflow commands: one `::error` or `::warning` line per diagnostic, shown as
+/// annotations on the pull request.
+pub fn github(db: &SourceDb, diagnostics: &[Diagnostic]) -> String {
+    // Data is escaped as the runner's toolkit does; properties also escape `:` and `,`.
+    let data = |text: &str| text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let property = |text: &str| data(text).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let kind = match diagnostic.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let source = db.get(diagnostic.primary.file);
+        let start = source.line_col(diagnostic.primary.span.start);
+        let end = source.line_col(diagnostic.primary.span.end);
+        let mut message = diagnostic.message.clone();
+        if let Some(help) = &diagnostic.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        out.push_str(&format!(
+            "::{kind} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            property(&source.display_path()),
+            start.line,
+            start.column,
+            end.line,
+            end.column,
+            property(&format!("{} {}", diagnostic.code.id(), diagnostic.code.name())),
+            data(&message)
+        ));
+    }
+    out
+}

@@ -220,3 +220,100 @@ fn deny_warnings_fails_on_lints_and_project_levels_apply() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("did you mean `legacy-read-action`?"), "{}", stdout(&output));
 }
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0_with_utf16_columns() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // The official schema's `language` patterns (`...{2}]?$`) are not regexes Rust's engines accept, so the
+    // validator refuses the schema itself; permc emits no `language`, so those patterns are dropped.
+    let mut schema = schema;
+    for definition in ["run", "toolComponent"] {
+        schema["definitions"][definition]["properties"]["language"].as_object_mut().unwrap().remove("pattern").unwrap();
+    }
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(
+        !validator.is_valid(&serde_json::json!({ "version": "2.1.0", "runs": [{ "results": [] }] })),
+        "a run needs a tool"
+    );
+    for (args, code) in [
+        (["check", "policies/broken", "--format", "sarif"].as_slice(), 1),
+        (&["lint", "policies/platform", "--format", "sarif", "--at", "2026-11-22T12:00:00Z"], 0),
+        (&["check", "policies/payments", "--format", "sarif"], 0),
+    ] {
+        let output = permc(args);
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&report).map(|it| format!("{} at {}", it, it.instance_path())).collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:?}");
+        let results = report["runs"][0]["results"].as_array().unwrap();
+        let rules = report["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        for result in results {
+            let index = result["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[index]["id"], result["ruleId"]);
+        }
+    }
+    // The broken example's results match its JSON report one to one.
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&permc(&["check", "policies/broken", "--format", "sarif"]).stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&permc(&["check", "policies/broken", "--format", "json"]).stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    assert_eq!(results.len(), diagnostics.len());
+    for (result, diagnostic) in results.iter().zip(diagnostics) {
+        assert_eq!(result["ruleId"], diagnostic["code"]);
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], diagnostic["file"]);
+        assert_eq!(location["region"]["startLine"], diagnostic["line"]);
+    }
+}
+
+#[test]
+fn sarif_columns_count_utf16_units() {
+    let dir = std::env::temp_dir().join(format!("permc-sarif-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // `🔑` is two UTF-16 units (one char, four bytes) before the unknown subject.
+    std::fs::write(
+        dir.join("roles.yaml"),
+        "roles:\n  - { slug: r, name: \"🔑\", permissions: [{ subject: secretz, action: [read] }] }\n",
+    )
+    .unwrap();
+    let output = permc(&["check", dir.to_str().unwrap(), "--format", "sarif"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = report["runs"][0]["results"].as_array().unwrap().iter().find(|it| it["ruleId"] == "PC1010").unwrap();
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    let line = "  - { slug: r, name: \"🔑\", permissions: [{ subject: secretz, action: [read] }] }";
+    let before = &line[..line.find("secretz").unwrap()];
+    assert_eq!(region["startColumn"], before.encode_utf16().count() + 1, "{report}");
+    assert_eq!(region["endColumn"], before.encode_utf16().count() + 1 + "secretz".len());
+}
+
+#[test]
+fn github_output_is_workflow_commands() {
+    let output = permc(&["check", "policies/broken", "--format", "github"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let json: serde_json::Value =
+        serde_json::from_slice(&permc(&["check", "policies/broken", "--format", "json"]).stdout).unwrap();
+    assert_eq!(lines.len(), json["diagnostics"].as_array().unwrap().len());
+    for line in &lines {
+        assert!(
+            line.starts_with("::error file=policies/broken/") || line.starts_with("::warning file=policies/broken/"),
+            "{line}"
+        );
+        let (properties, message) = line.split_once("::").unwrap().1.split_once("::").unwrap();
+        assert!(properties.contains(",line=") && properties.contains(",title=PC"), "{line}");
+        assert!(!message.contains('\n') && !message.is_empty());
+    }
+    assert!(text.contains("%0Ahelp: "), "multi-line messages are escaped");
+}

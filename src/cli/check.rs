@@ -4,7 +4,7 @@ use std::io::Write;
 
 use std::path::Path;
 
-use super::{CheckArgs, CommonArgs, OutputFormat, exit, use_color};
+use super::{CheckArgs, CommonArgs, ReportFormat, exit, use_color};
 use crate::catalog::Catalog;
 use crate::lint::Options;
 use crate::render::{self, termcolor};
@@ -27,12 +27,21 @@ pub fn run_with(
     }
     let db = &analysis.db;
     match common.format {
-        OutputFormat::Json => {
+        ReportFormat::Json => {
             let report = render::json_report(db, &analysis.diagnostics);
             let mut out = std::io::stdout().lock();
             writeln!(out, "{report}").map_err(|error| error.to_string())?;
         }
-        OutputFormat::Human => {
+        ReportFormat::Sarif => {
+            let report = render::sarif(db, &analysis.diagnostics);
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{report}").map_err(|error| error.to_string())?;
+        }
+        ReportFormat::Github => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(render::github(db, &analysis.diagnostics).as_bytes()).map_err(|error| error.to_string())?;
+        }
+        ReportFormat::Human => {
             let choice =
                 if use_color(common.color) { termcolor::ColorChoice::Always } else { termcolor::ColorChoice::Never };
             let mut out = termcolor::BufferedStandardStream::stdout(choice);

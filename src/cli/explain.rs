@@ -23,8 +23,6 @@ pub fn run(args: &ExplainArgs) -> Result<u8, String> {
     };
     write(&mut out, format!("# {} {}\n", code.id(), code.name()))?;
     write(&mut out, format!("{}: {}\n", code.default_severity().as_str(), code.summary()))?;
-    // Doc comments keep the space after `///`.
-    let docs: Vec<&str> = code.docs().trim_end().lines().map(|line| line.strip_prefix(' ').unwrap_or(line)).collect();
-    write(&mut out, docs.join("\n"))?;
+    write(&mut out, code.documentation())?;
     Ok(exit::CLEAN)
 }

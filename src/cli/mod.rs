@@ -127,9 +127,9 @@ pub struct LintArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct CommonArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    format: OutputFormat,
+    /// Output format: `sarif` for code scanning (SARIF 2.1.0), `github` for workflow annotations.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
     /// A catalog file to check against instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     catalog: Option<PathBuf>,
@@ -152,6 +152,15 @@ pub struct ExplainArgs {
 pub enum OutputFormat {
     Human,
     Json,
+}
+
+/// The output formats of `check` and `lint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
