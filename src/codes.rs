@@ -404,6 +404,27 @@ codes! {
     /// command also proves the rewrite keeps every member's access identical.
     RepeatedPrivileges = ("PC2018", "repeated-privileges", Warning, "the same privilege granted to several members");
 
+    /// A `# permc:ignore` comment permc does not understand, or one that names an error.
+    ///
+    /// The form is `# permc:ignore CODE[, CODE] -- reason`, optionally followed by `until YYYY-MM-DD`;
+    /// codes are lint codes or names (`PC2002` or `redundant-privilege`). The reason is required: a
+    /// suppression without one cannot be reviewed. Errors cannot be silenced: they are what Infisical
+    /// rejects or silently changes.
+    InvalidSuppression = ("PC2019", "invalid-suppression", Warning, "a suppression comment that is not understood");
+
+    /// A `# permc:ignore` comment that silences nothing.
+    ///
+    /// A suppression covers its own line (as a trailing comment) or the next line that is not a comment.
+    /// When no finding of its codes is there, the finding it was written for is gone (or it sits on the
+    /// wrong line); remove it so that suppressions stay meaningful.
+    UnusedSuppression = ("PC2020", "unused-suppression", Warning, "a suppression that silences nothing");
+
+    /// A `# permc:ignore ... until DATE` whose date has passed.
+    ///
+    /// From the day after `until`, the suppression no longer silences its findings, and this warning says
+    /// so. Fix what it silenced, or renew it with a later date.
+    ExpiredSuppression = ("PC2021", "expired-suppression", Warning, "a suppression whose date has passed");
+
     /// A value in the Infisical Terraform provider's configuration that `permc import --from-terraform`
     /// cannot read.
     ///

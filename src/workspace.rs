@@ -74,6 +74,7 @@ impl Analysis {
     /// `deny_warnings`. The diagnostics stay sorted.
     pub fn lint(&mut self, catalog: &Catalog, options: &crate::lint::Options, deny_warnings: bool) {
         let mut found = crate::lint::lint(catalog, &self.project, options);
+        crate::lint::suppress::apply(&self.db, &self.parses, &mut found, options.now_ms);
         let levels: std::collections::HashMap<Code, crate::lint::Level> = self
             .project
             .declaration()

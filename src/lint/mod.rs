@@ -12,6 +12,7 @@
 mod members;
 mod policies;
 mod rules;
+pub mod suppress;
 
 use std::collections::HashMap;
 
