@@ -17,6 +17,7 @@ pub mod codes;
 pub mod deploy;
 pub mod diagnostic;
 pub mod eval;
+pub mod fix;
 pub mod glob;
 pub mod lang;
 pub mod lint;

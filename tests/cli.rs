@@ -317,3 +317,93 @@ fn github_output_is_workflow_commands() {
     }
     assert!(text.contains("%0Ahelp: "), "multi-line messages are escaped");
 }
+
+/// A copy of an example in a fresh directory, removed on drop.
+struct Copy(std::path::PathBuf);
+
+impl Drop for Copy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy(example: &str, name: &str) -> Copy {
+    let dir = std::env::temp_dir().join(format!("permc-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(example)).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    Copy(dir)
+}
+
+#[test]
+fn a_baseline_keeps_old_findings_out_and_lets_new_ones_fail() {
+    let repo = copy("policies/platform", "baseline");
+    let dir = repo.0.to_str().unwrap();
+    // Hidden files are not policy files: the baseline can live in the repository.
+    let baseline = repo.0.join(".permc-baseline.json");
+    let lint = |extra: &[&str]| {
+        let mut args = vec!["lint", dir, "--at", "2026-11-22T12:00:00Z", "--deny", "warnings", "--format", "json"];
+        args.extend_from_slice(extra);
+        permc(&args)
+    };
+    assert_eq!(lint(&[]).status.code(), Some(1), "the example has a finding");
+    let written = permc(&["lint", dir, "--at", "2026-11-22T12:00:00Z", "--write-baseline", baseline.to_str().unwrap()]);
+    assert_eq!(written.status.code(), Some(0));
+    assert!(stdout(&written).contains("wrote 1 findings to the baseline"), "{}", stdout(&written));
+    let quiet = lint(&["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stdout(&quiet));
+
+    // A new finding elsewhere, and lines shifted above the old one: only the new one fails.
+    let services = repo.0.join("services.yaml");
+    let text = std::fs::read_to_string(&services).unwrap();
+    let shifted = format!(
+        "# A comment that moves every line down.\n{}",
+        text.replace("start: \"2026-11-22T09:00:00Z\"", "start: \"2026-11-01T09:00:00Z\"")
+    );
+    std::fs::write(&services, shifted).unwrap();
+    let new = lint(&["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(new.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&new.stdout).unwrap();
+    let codes: Vec<&str> =
+        report["diagnostics"].as_array().unwrap().iter().map(|it| it["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["PC2009"], "{report}");
+}
+
+#[test]
+fn fix_applies_safe_fixes_and_reports_what_is_left() {
+    let repo = copy("policies/broken", "fix");
+    let dir = repo.0.to_str().unwrap();
+    let before: serde_json::Value = serde_json::from_slice(&permc(&["check", dir, "--format", "json"]).stdout).unwrap();
+    let safe =
+        before["diagnostics"].as_array().unwrap().iter().filter(|it| it["fix"]["applicability"] == "safe").count();
+    assert!(safe > 0, "the broken example has safe fixes");
+    let output = permc(&["check", dir, "--fix", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let fixed: usize =
+        stderr.strip_prefix("fixed ").and_then(|it| it.split(' ').next()).and_then(|it| it.parse().ok()).unwrap();
+    assert!(fixed > 0 && fixed <= safe, "{stderr}");
+    let after: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let left = after["diagnostics"].as_array().unwrap();
+    assert_eq!(
+        left.len() + fixed,
+        before["diagnostics"].as_array().unwrap().len(),
+        "each fix removes its finding and nothing else changes"
+    );
+    // `secretpath` -> `secretPath` would duplicate a key of the same block: that fix is left out, and said so.
+    assert!(left.iter().any(|it| it["code"] == "PC1022"), "{after}");
+    assert!(stderr.contains("some fixes in") && stderr.contains("roles.hcl"), "{stderr}");
+    let roles = std::fs::read_to_string(repo.0.join("roles.hcl")).unwrap();
+    assert!(
+        roles.contains("action  = [\"readValue\", \"describeSecret\"]") && roles.contains("subject = \"workspace\""),
+        "{roles}"
+    );
+    // Running it again fixes nothing.
+    let again = permc(&["check", dir, "--fix"]);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).starts_with("fixed 0 findings in 0 files"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

@@ -14,16 +14,81 @@ pub fn run(args: &CheckArgs, catalog: &Catalog) -> Result<u8, String> {
     run_with(&args.path, &args.common, catalog, None)
 }
 
-/// `check`, and with lint options `lint` (the options and whether warnings are denied).
-pub fn run_with(
-    path: &Path,
-    common: &CommonArgs,
-    catalog: &Catalog,
-    lint: Option<(&Options, bool)>,
-) -> Result<u8, String> {
+/// What `lint` adds to `check`.
+pub struct Lint<'a> {
+    pub options: &'a Options,
+    pub deny_warnings: bool,
+    pub baseline: Option<&'a Path>,
+    pub write_baseline: Option<&'a Path>,
+}
+
+fn analyze(path: &Path, catalog: &Catalog, lint: Option<&Lint>) -> Result<workspace::Analysis, String> {
     let mut analysis = workspace::analyze(path, catalog).map_err(|error| error.to_string())?;
-    if let Some((options, deny_warnings)) = lint {
-        analysis.lint(catalog, options, deny_warnings);
+    if let Some(lint) = lint {
+        analysis.lint(catalog, lint.options, lint.deny_warnings);
+    }
+    Ok(analysis)
+}
+
+/// `check`, and with `lint` the lints.
+pub fn run_with(path: &Path, common: &CommonArgs, catalog: &Catalog, lint: Option<&Lint>) -> Result<u8, String> {
+    let mut analysis = analyze(path, catalog, lint)?;
+    if common.fix {
+        let fixed = crate::fix::safe_fixes(&analysis.db, &analysis.diagnostics);
+        for (file, text) in &fixed.files {
+            let temporary = file.with_extension("permc-tmp");
+            std::fs::write(&temporary, text)
+                .map_err(|error| format!("cannot write `{}`: {error}", temporary.display()))?;
+            std::fs::rename(&temporary, file).map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "fixed {} finding{} in {} file{}",
+            fixed.applied,
+            if fixed.applied == 1 { "" } else { "s" },
+            fixed.files.len(),
+            if fixed.files.len() == 1 { "" } else { "s" }
+        );
+        for file in &fixed.refused {
+            let _ = writeln!(
+                err,
+                "warning: some fixes in `{}` were left out: the fixed text would not parse",
+                file.display()
+            );
+        }
+        if !fixed.files.is_empty() {
+            analysis = analyze(path, catalog, lint)?;
+        }
+    }
+    if let Some(lint) = lint {
+        if let Some(file) = lint.write_baseline {
+            let baseline = crate::lint::baseline::write(&analysis.db, &analysis.diagnostics);
+            let count = baseline["findings"]
+                .as_array()
+                .map_or(0, |it| it.iter().filter_map(|f| f["count"].as_u64()).sum::<u64>());
+            let text = serde_json::to_string_pretty(&baseline).map_err(|error| error.to_string())?;
+            std::fs::write(file, format!("{text}\n"))
+                .map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
+            let _ = writeln!(std::io::stdout().lock(), "wrote {count} findings to the baseline `{}`", file.display());
+            return Ok(exit::CLEAN);
+        }
+        if let Some(file) = lint.baseline {
+            let text = std::fs::read_to_string(file)
+                .map_err(|error| format!("cannot read the baseline `{}`: {error}", file.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|error| format!("the baseline `{}` is not JSON: {error}", file.display()))?;
+            let gone = crate::lint::baseline::apply(&analysis.db, &mut analysis.diagnostics, &value)
+                .map_err(|error| format!("the baseline `{}`: {error}", file.display()))?;
+            if gone > 0 {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "note: {gone} finding{} of the baseline `{}` no longer occur; `--write-baseline` records the new state",
+                    if gone == 1 { "" } else { "s" },
+                    file.display()
+                );
+            }
+        }
     }
     let db = &analysis.db;
     match common.format {

@@ -123,6 +123,12 @@ pub struct LintArgs {
     /// The time temporary grants are judged at (ISO-8601, default now).
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Leave out the findings recorded in this baseline: CI fails on new findings only.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in this baseline file and exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -136,6 +142,10 @@ pub struct CommonArgs {
     /// When to colour the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Apply the fixes marked safe to the files (never leaving a file that does not parse), then report
+    /// what is left.
+    #[arg(long)]
+    fix: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -210,7 +220,13 @@ fn run(cli: Cli) -> Result<u8, String> {
                 None => now_ms(),
             };
             let options = crate::lint::Options { now_ms };
-            check::run_with(&args.path, &args.common, catalog, Some((&options, args.deny.is_some())))
+            let lint = check::Lint {
+                options: &options,
+                deny_warnings: args.deny.is_some(),
+                baseline: args.baseline.as_deref(),
+                write_baseline: args.write_baseline.as_deref(),
+            };
+            check::run_with(&args.path, &args.common, catalog, Some(&lint))
         }
         Command::Explain(args) => explain::run(&args),
         Command::Can(args) => {

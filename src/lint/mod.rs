@@ -9,6 +9,7 @@
 //! - [`members`]: a member's rules as Infisical assembles them, with temporary windows.
 //! - [`policies`]: access and secret approval policies.
 
+pub mod baseline;
 mod members;
 mod policies;
 mod rules;
