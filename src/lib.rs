@@ -4,7 +4,7 @@
 //! 1. [`syntax`]: YAML, JSON and HCL files to one spanned document tree. Never fails.
 //! 2. [`model`]: the document trees of a policy repository lowered to one typed project model.
 //! 3. [`check`]: everything Infisical would reject or silently change, as errors, against the [`catalog`].
-//! 4. `cli` and `lsp` are the only modules that print.
+//! 4. `cli` and [`lsp`] are the only modules that print.
 //!
 //! Every stage reports with the one [`diagnostic::Diagnostic`] type.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -21,6 +21,7 @@ pub mod fix;
 pub mod glob;
 pub mod lang;
 pub mod lint;
+pub mod lsp;
 pub mod model;
 pub mod render;
 pub mod roles;

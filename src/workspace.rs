@@ -73,20 +73,32 @@ impl Analysis {
     /// Runs the lints on the checked project and applies the project's lint levels (`lints`) and
     /// `deny_warnings`. The diagnostics stay sorted.
     pub fn lint(&mut self, catalog: &Catalog, options: &crate::lint::Options, deny_warnings: bool) {
-        let mut found = crate::lint::lint(catalog, &self.project, options);
-        crate::lint::suppress::apply(&self.db, &self.parses, &mut found, options.now_ms);
-        let levels: std::collections::HashMap<Code, crate::lint::Level> = self
-            .project
-            .declaration()
-            .map(|it| it.lints.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|(code, level)| Some((Code::parse(&code.value)?, crate::lint::Level::parse(&level.value)?)))
-            .collect();
-        crate::lint::apply_levels(&mut found, &levels, deny_warnings);
+        let found = lints(catalog, &self.db, &self.parses, &self.project, options, deny_warnings);
         self.diagnostics.extend(found);
         diagnostic::sort(&mut self.diagnostics);
     }
+}
+
+/// The lints of a project, with its files' suppressions and the project's levels applied.
+fn lints(
+    catalog: &Catalog,
+    db: &SourceDb,
+    parses: &[Parse],
+    project: &Project,
+    options: &crate::lint::Options,
+    deny_warnings: bool,
+) -> Vec<Diagnostic> {
+    let mut found = crate::lint::lint(catalog, project, options);
+    crate::lint::suppress::apply(db, parses, &mut found, options.now_ms);
+    let levels: std::collections::HashMap<Code, crate::lint::Level> = project
+        .declaration()
+        .map(|it| it.lints.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(code, level)| Some((Code::parse(&code.value)?, crate::lint::Level::parse(&level.value)?)))
+        .collect();
+    crate::lint::apply_levels(&mut found, &levels, deny_warnings);
+    found
 }
 
 /// Reads, parses, lowers and checks every policy file under `root`.
@@ -227,6 +239,13 @@ impl Workspace {
         for file in &self.files {
             diagnostics.extend(file.checked.borrow().iter().flat_map(|(_, list)| list.iter().cloned()));
         }
+    }
+
+    /// The lints of the current state, with suppressions and the project's levels applied (what `permc
+    /// lint` adds to [`Workspace::diagnostics`]).
+    pub fn lints(&self, catalog: &Catalog, options: &crate::lint::Options) -> Vec<Diagnostic> {
+        let parses: Vec<Parse> = self.files.iter().map(|file| file.parse.clone()).collect();
+        lints(catalog, &self.db, &parses, &self.project, options, false)
     }
 
     /// The finished analysis (without lints; see [`Analysis::lint`]).

@@ -45,6 +45,8 @@ enum Command {
     Import(deploy::ImportArgs),
     /// Propose custom roles.
     Roles(roles::RolesArgs),
+    /// Run the language server over standard input and output.
+    Lsp,
 }
 
 #[derive(clap::Args, Debug)]
@@ -234,6 +236,12 @@ fn run(cli: Cli) -> Result<u8, String> {
             if args.batch { can::run_batch(catalog) } else { can::run(&args, catalog) }
         }
         Command::Roles(args) => roles::run(&args),
+        Command::Lsp => {
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            crate::lsp::serve(Catalog::builtin(), &mut stdin.lock(), &mut stdout.lock())
+                .map_err(|error| format!("the language server stopped: {error}"))
+        }
         Command::Build(args) => deploy::build(&args, Catalog::builtin()),
         Command::Plan(args) => Ok(deploy::plan(&args, Catalog::builtin())),
         Command::Apply(args) => Ok(deploy::apply(&args, Catalog::builtin())),
