@@ -36,7 +36,8 @@ impl std::fmt::Display for WorkspaceError {
 impl std::error::Error for WorkspaceError {}
 
 /// The policy files under `root` (a file or a directory), sorted: `*.hcl`, `*.yaml`, `*.yml`, `*.json`,
-/// honouring `.gitignore` and `.ignore` files and skipping hidden files and directories.
+/// honouring `.gitignore`, `.ignore` and `.permcignore` files (gitignore syntax) and skipping hidden files
+/// and directories.
 pub fn discover(root: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
     if !root.exists() {
         return Err(WorkspaceError::NotFound(root.to_path_buf()));
@@ -45,7 +46,11 @@ pub fn discover(root: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
         return Ok(vec![root.to_path_buf()]);
     }
     let mut paths = Vec::new();
-    let walker = ignore::WalkBuilder::new(root).require_git(false).sort_by_file_name(|a, b| a.cmp(b)).build();
+    let walker = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .add_custom_ignore_filename(".permcignore")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
     for entry in walker {
         let entry = entry.map_err(|error| WorkspaceError::Walk(error.to_string()))?;
         if entry.file_type().is_some_and(|it| it.is_file()) && Format::of_path(entry.path()).is_some() {

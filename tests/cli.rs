@@ -407,3 +407,16 @@ fn fix_applies_safe_fixes_and_reports_what_is_left() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+#[test]
+fn permcignore_leaves_paths_out() {
+    let repo = copy("policies/payments", "ignore");
+    let dir = repo.0.to_str().unwrap();
+    std::fs::create_dir_all(repo.0.join("legacy")).unwrap();
+    std::fs::write(repo.0.join("legacy/old.yaml"), "roles:\n  - slug: Old_Role\n").unwrap();
+    assert_eq!(permc(&["check", dir]).status.code(), Some(1), "the legacy file has errors");
+    std::fs::write(repo.0.join(".permcignore"), "# Not ours: migrated next quarter.\nlegacy/\n").unwrap();
+    let output = permc(&["check", dir]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("in 5 files"));
+}
