@@ -22,6 +22,7 @@ pub mod glob;
 pub mod lang;
 pub mod lint;
 pub mod lsp;
+pub mod lsp_assist;
 pub mod model;
 pub mod render;
 pub mod roles;

@@ -241,6 +241,31 @@ impl<'c> Server<'c> {
         self.publish(Some(&touched))
     }
 
+    /// The file and byte offset of a `textDocument` + `position` request.
+    fn position(&self, params: &Value) -> Option<(FileId, u32)> {
+        let file = self.file_of(params.pointer("/textDocument/uri")?.as_str()?)?;
+        let source = self.workspace.db.get(file);
+        let line = params.pointer("/position/line")?.as_u64()? as u32;
+        let character = params.pointer("/position/character")?.as_u64()? as u32;
+        Some((file, source.lines.offset_of_utf16(&source.text, line, character)))
+    }
+
+    fn hover(&self, params: &Value) -> Value {
+        let Some((file, offset)) = self.position(params) else { return Value::Null };
+        let Some(root) = self.workspace.parse(file).and_then(|it| it.root.as_ref()) else { return Value::Null };
+        match crate::lsp_assist::hover(self.catalog, root, offset) {
+            Some(text) => json!({ "contents": { "kind": "markdown", "value": text } }),
+            None => Value::Null,
+        }
+    }
+
+    fn completion(&self, params: &Value) -> Value {
+        let Some((file, offset)) = self.position(params) else { return json!([]) };
+        let text = &self.workspace.db.get(file).text;
+        let items = crate::lsp_assist::complete(self.catalog, &self.workspace.project, text, offset as usize);
+        json!({ "isIncomplete": false, "items": items })
+    }
+
     fn code_actions(&self, params: &Value) -> Value {
         let Some(file) = params.pointer("/textDocument/uri").and_then(Value::as_str).and_then(|it| self.file_of(it))
         else {
@@ -318,6 +343,8 @@ impl<'c> Server<'c> {
                         "positionEncoding": "utf-16",
                         "textDocumentSync": { "openClose": true, "change": 1, "save": { "includeText": false } },
                         "codeActionProvider": { "codeActionKinds": ["quickfix"] },
+                        "hoverProvider": true,
+                        "completionProvider": { "triggerCharacters": ["\"", " ", "$", "[", "{"] },
                     },
                     "serverInfo": { "name": "permc", "version": env!("CARGO_PKG_VERSION") },
                 }))]
@@ -350,6 +377,8 @@ impl<'c> Server<'c> {
                 self.publish(None)
             }
             "textDocument/codeAction" => vec![reply(self.code_actions(&params))],
+            "textDocument/hover" => vec![reply(self.hover(&params))],
+            "textDocument/completion" => vec![reply(self.completion(&params))],
             "shutdown" => {
                 self.shutdown = true;
                 vec![reply(Value::Null)]

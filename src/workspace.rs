@@ -246,6 +246,11 @@ impl Workspace {
         }
     }
 
+    /// The parse of one file.
+    pub fn parse(&self, file: FileId) -> Option<&Parse> {
+        self.files.get(file.0 as usize).map(|it| &it.parse)
+    }
+
     /// The lints of the current state, with suppressions and the project's levels applied (what `permc
     /// lint` adds to [`Workspace::diagnostics`]).
     pub fn lints(&self, catalog: &Catalog, options: &crate::lint::Options) -> Vec<Diagnostic> {

@@ -225,3 +225,80 @@ fn lints_come_on_save_with_an_ignore_action() {
     client.notify("exit", Value::Null);
     assert_eq!(client.child.wait().unwrap().code(), Some(0));
 }
+
+/// The LSP position (UTF-16) of the first `needle` in `text`, `shift` characters into it.
+fn position_of(text: &str, needle: &str, shift: usize) -> Value {
+    let at = text.find(needle).unwrap_or_else(|| panic!("{needle}")) + shift;
+    let line = text[..at].matches('\n').count();
+    let start = text[..at].rfind('\n').map_or(0, |it| it + 1);
+    json!({ "line": line, "character": text[start..at].encode_utf16().count() })
+}
+
+#[test]
+fn hover_and_completion_know_the_catalog_and_the_repository() {
+    let repo = payments("assist");
+    let mut client = Client::start();
+    client.request("initialize", json!({ "processId": null, "rootUri": uri_of(&repo.0), "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    let roles = uri_of(&repo.0.join("roles.hcl"));
+    let text = std::fs::read_to_string(repo.0.join("roles.hcl")).unwrap();
+    let hover = |client: &mut Client, needle: &str, shift: usize| -> String {
+        let answer = client.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": roles }, "position": position_of(&text, needle, shift) }),
+        );
+        answer["result"]["contents"]["value"].as_str().unwrap_or_default().to_owned()
+    };
+    let subject = hover(&mut client, "\"secret-folders\"", 2);
+    assert!(subject.starts_with("**secret-folders** (subject)") && subject.contains("actions: "), "{subject}");
+    let action = hover(&mut client, "\"describeSecret\"", 2);
+    assert!(action.starts_with("**describeSecret** on `secrets`"), "{action}");
+    let key = hover(&mut client, "secretPath  = glob", 1);
+    assert!(key.starts_with("**secretPath** (condition of `secrets`)") && key.contains("`$glob`"), "{key}");
+    let rule = hover(&mut client, "permission {", 11);
+    assert!(
+        rule.starts_with(
+            "This rule allows `describeSecret`, `readValue`, `create`, `edit`, `delete` on `secrets` where"
+        ),
+        "{rule}"
+    );
+
+    // Completion of actions after a subject, and of condition keys inside `conditions`.
+    let draft = text.replacen(
+        "action  = [\"describeSecret\", \"readValue\", \"create\", \"edit\", \"delete\"]",
+        "action  = [\"",
+        1,
+    );
+    client.change(&roles, 2, &draft);
+    let complete = |client: &mut Client, text: &str, needle: &str, shift: usize| -> Vec<String> {
+        let answer = client.request(
+            "textDocument/completion",
+            json!({ "textDocument": { "uri": roles }, "position": position_of(text, needle, shift) }),
+        );
+        answer["result"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|it| it["label"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let actions = complete(&mut client, &draft, "action  = [\"", 12);
+    assert!(actions.contains(&"readValue".to_owned()) && actions.contains(&"describeSecret".to_owned()), "{actions:?}");
+    assert!(!actions.contains(&"lease".to_owned()), "only the actions of `secrets`: {actions:?}");
+    let with_key = text.replacen(
+        "      environment = { in = [\"dev\", \"staging\"] }\n",
+        "      environment = { in = [\"dev\", \"staging\"] }\n      \n",
+        1,
+    );
+    client.change(&roles, 3, &with_key);
+    let keys = complete(&mut client, &with_key, "staging\"] }\n      \n", 18);
+    assert!(keys.contains(&"secretName".to_owned()) && keys.contains(&"secretTags".to_owned()), "{keys:?}");
+    let subjects = complete(&mut client, &text, "subject = \"secrets\"", 11);
+    assert!(
+        subjects.contains(&"dynamic-secrets".to_owned()) && subjects.contains(&"workspace".to_owned()),
+        "{subjects:?}"
+    );
+    client.request("shutdown", Value::Null);
+    client.notify("exit", Value::Null);
+    assert_eq!(client.child.wait().unwrap().code(), Some(0));
+}
