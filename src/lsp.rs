@@ -133,6 +133,8 @@ pub struct Server<'c> {
     /// The lint findings of the last run by file, each with its LSP form (those that point into files
     /// edited since are withdrawn).
     lints: HashMap<FileId, Vec<(Diagnostic, Value)>>,
+    /// For each file, the files whose lint findings point into it.
+    pointing: HashMap<FileId, HashSet<FileId>>,
     /// What was last published for each file, and the files that had check diagnostics then.
     published: HashMap<FileId, Vec<Value>>,
     checked: HashSet<FileId>,
@@ -145,6 +147,7 @@ impl<'c> Server<'c> {
             catalog,
             workspace: Workspace::default(),
             lints: HashMap::new(),
+            pointing: HashMap::new(),
             published: HashMap::new(),
             checked: HashSet::new(),
             shutdown: false,
@@ -166,9 +169,14 @@ impl<'c> Server<'c> {
             .map(|it| it.as_millis() as i64)
             .unwrap_or_default();
         self.lints.clear();
+        self.pointing.clear();
         for diagnostic in self.workspace.lints(self.catalog, &crate::lint::Options { now_ms }) {
             let value = lsp_diagnostic(&self.workspace.db, &diagnostic);
-            self.lints.entry(diagnostic.primary.file).or_default().push((diagnostic, value));
+            let file = diagnostic.primary.file;
+            for label in std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary) {
+                self.pointing.entry(label.file).or_default().insert(file);
+            }
+            self.lints.entry(file).or_default().push((diagnostic, value));
         }
     }
 
@@ -231,11 +239,10 @@ impl<'c> Server<'c> {
         // Lint findings that point into the edited file refer to its old text; the others stay until the
         // next save judges the repository again.
         let mut touched: HashSet<FileId> = HashSet::from([id]);
-        for (file, list) in self.lints.iter_mut() {
-            let before = list.len();
-            list.retain(|(it, _)| it.primary.file != id && it.secondary.iter().all(|label| label.file != id));
-            if list.len() != before {
-                touched.insert(*file);
+        for file in self.pointing.remove(&id).unwrap_or_default() {
+            if let Some(list) = self.lints.get_mut(&file) {
+                list.retain(|(it, _)| it.primary.file != id && it.secondary.iter().all(|label| label.file != id));
+                touched.insert(file);
             }
         }
         self.publish(Some(&touched))
