@@ -445,6 +445,9 @@ fn preflight(catalog: &Catalog, target: &Target, live: &Live, plan: &Plan) -> Re
     let Some(rules) = actor::rules(catalog, live, &actor, super::now_ms()) else { return Ok(()) };
     let refusals = actor::refusals(live, &actor, &rules, plan);
     if refusals.is_empty() {
+        for warning in actor::boundary_warnings(catalog, live, &actor, plan, super::now_ms()) {
+            let _ = writeln!(std::io::stderr(), "warning: {warning}");
+        }
         return Ok(());
     }
     Err(format!(

@@ -4,9 +4,10 @@
 //! What each change needs (`infisical-model.md` §2.7, §5): roles `create`/`edit`/`delete` on `role`;
 //! identity memberships the same on `identity` (for that `identityId`); user memberships `create`/`edit` on
 //! `member`; every additional privilege `edit` on `identity` or `member`; approval policies
-//! `create`/`edit`/`delete` on `secret-approval`. The privilege-change checks that follow (the permission
-//! boundary, or `grant-privileges` under the newer system) depend on organisation settings permc cannot
-//! read; they are left to Infisical's answer.
+//! `create`/`edit`/`delete` on `secret-approval`. The privilege-change check that follows depends on an
+//! organisation setting permc cannot read: under the legacy permission boundary the actor must hold
+//! everything the member holds ([`boundary_warnings`] predicts those refusals as warnings); under the newer
+//! system it needs `grant-privileges`, left to Infisical's answer.
 
 use serde_json::{Map, Value, json};
 
@@ -41,19 +42,15 @@ impl Actor {
     }
 }
 
-/// The actor's rules in the live project, in Infisical's order; `None` when it is not a member.
-pub fn rules(catalog: &Catalog, live: &Live, actor: &Actor, now_ms: i64) -> Option<Vec<EvalRule>> {
-    let (membership_kind, privilege_kind) = match actor {
-        Actor::Identity(_) => (Kind::IdentityMembership, Kind::IdentityPrivilege),
-        Actor::User(_) => (Kind::UserMembership, Kind::UserPrivilege),
-    };
-    let membership = live.objects.iter().find(|it| {
-        it.object.kind == membership_kind
-            && match actor {
-                Actor::Identity(id) => it.id == *id,
-                Actor::User(id) => it.raw.pointer("/user/id").and_then(Value::as_str) == Some(id.as_str()),
-            }
-    })?;
+/// The live membership of a member (by kind and a predicate) and its active rules (roles, then
+/// privileges) in the API's stored form.
+fn member_rules(
+    catalog: &Catalog,
+    live: &Live,
+    membership: &crate::deploy::live::LiveObject,
+    privilege_kind: Kind,
+    now_ms: i64,
+) -> Vec<StoredRule> {
     let mut all: Vec<StoredRule> = Vec::new();
     for role in membership.raw.get("roles").and_then(Value::as_array).into_iter().flatten() {
         if !active(role, now_ms) {
@@ -81,6 +78,23 @@ pub fn rules(catalog: &Catalog, live: &Live, actor: &Actor, now_ms: i64) -> Opti
             );
         }
     }
+    all
+}
+
+/// The actor's active rules in the live project and its templating identity; `None` when it is not a
+/// member.
+fn actor_rules(catalog: &Catalog, live: &Live, actor: &Actor, now_ms: i64) -> Option<(Vec<StoredRule>, Identity)> {
+    let (membership_kind, privilege_kind) = match actor {
+        Actor::Identity(_) => (Kind::IdentityMembership, Kind::IdentityPrivilege),
+        Actor::User(_) => (Kind::UserMembership, Kind::UserPrivilege),
+    };
+    let membership = live.objects.iter().find(|it| {
+        it.object.kind == membership_kind
+            && match actor {
+                Actor::Identity(id) => it.id == *id,
+                Actor::User(id) => it.raw.pointer("/user/id").and_then(Value::as_str) == Some(id.as_str()),
+            }
+    })?;
     let id = match actor {
         Actor::Identity(id) | Actor::User(id) => id.clone(),
     };
@@ -90,7 +104,50 @@ pub fn rules(catalog: &Catalog, live: &Live, actor: &Actor, now_ms: i64) -> Opti
         metadata: Map::new(),
         auth: None,
     };
+    Some((member_rules(catalog, live, membership, privilege_kind, now_ms), identity))
+}
+
+/// The actor's rules in the live project, in Infisical's order; `None` when it is not a member.
+pub fn rules(catalog: &Catalog, live: &Live, actor: &Actor, now_ms: i64) -> Option<Vec<EvalRule>> {
+    let (all, identity) = actor_rules(catalog, live, actor, now_ms)?;
     eval::prepare(catalog, &all, &identity).ok()
+}
+
+/// Privilege changes that Infisical's legacy permission boundary would refuse: without the newer privilege
+/// system (an organisation setting permc cannot read), changing a member's additional privileges needs
+/// the actor's permissions to include the member's whole current permission. One line per member, with a
+/// request the member may make and the actor may not.
+pub fn boundary_warnings(catalog: &Catalog, live: &Live, actor: &Actor, plan: &Plan, now_ms: i64) -> Vec<String> {
+    let Some((mine, _)) = actor_rules(catalog, live, actor, now_ms) else { return Vec::new() };
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for change in plan.changes.iter().filter(|it| matches!(it.kind, Kind::IdentityPrivilege | Kind::UserPrivilege)) {
+        let member = change.object.as_ref().and_then(|it| it.member.clone()).or_else(|| {
+            live.objects.iter().find(|it| it.object.address == change.address).and_then(|it| it.object.member.clone())
+        });
+        let Some(member) = member.filter(|it| !seen.contains(it)) else { continue };
+        seen.push(member.clone());
+        let membership_kind =
+            if change.kind == Kind::IdentityPrivilege { Kind::IdentityMembership } else { Kind::UserMembership };
+        let Some(membership) = live
+            .objects
+            .iter()
+            .find(|it| it.object.kind == membership_kind && it.object.member.as_deref() == Some(&member))
+        else {
+            continue;
+        };
+        let theirs = member_rules(catalog, live, membership, change.kind, now_ms);
+        let identity =
+            Identity { id: membership.id.clone(), username: member.clone(), metadata: Map::new(), auth: None };
+        let effect = crate::deploy::effect::compare(catalog, &member, &mine, &theirs, &identity);
+        if let Some(beyond) = effect.gains.first() {
+            out.push(format!(
+                "`{member}` may `{}` (e.g. {}) and the deploying credentials may not: under Infisical's legacy permission boundary, changing its privileges is refused",
+                beyond.request, beyond.witness
+            ));
+        }
+    }
+    out
 }
 
 /// What one change needs: (action, subject, the object's fields).
@@ -245,5 +302,77 @@ mod tests {
         assert_eq!(refused.len(), 1);
         assert!(refused[0].contains("may not `delete` on `identity` ({\"identityId\":\"other\"})"), "{refused:?}");
         assert!(super::rules(catalog, &live, &Actor::Identity("stranger".into()), 0).is_none());
+    }
+}
+
+#[cfg(test)]
+mod boundary_tests {
+    use super::*;
+    use crate::deploy::desired::Object;
+    use crate::deploy::live::LiveObject;
+    use crate::deploy::plan::Change;
+
+    fn object(kind: Kind, address: &str, member: Option<&str>, body: Value) -> Object {
+        Object { kind, address: address.into(), member: member.map(str::to_owned), body, wire: Value::Null }
+    }
+
+    #[test]
+    fn a_member_who_may_do_more_than_the_deployer_is_predicted() {
+        let catalog = Catalog::builtin();
+        let deployer = LiveObject {
+            object: object(Kind::IdentityMembership, "identity.deployer", Some("deployer"), json!({})),
+            id: "me".into(),
+            raw: json!({ "roles": [{ "role": "custom", "customRoleSlug": "deployer", "isTemporary": false }] }),
+        };
+        let role = LiveObject {
+            object: object(Kind::Role, "role.deployer", None, json!({ "slug": "deployer" })),
+            id: "r".into(),
+            raw: json!({ "permissions": [{ "subject": "identity", "action": ["edit", "read"] }] }),
+        };
+        let reader = LiveObject {
+            object: object(Kind::IdentityMembership, "identity.reader", Some("reader"), json!({})),
+            id: "other".into(),
+            raw: json!({ "roles": [{ "role": "viewer", "isTemporary": false }] }),
+        };
+        let live = Live { objects: vec![deployer, role, reader], ..Live::default() };
+        let plan = Plan {
+            format: 1,
+            host: String::new(),
+            project_id: String::new(),
+            live_digest: String::new(),
+            prune: false,
+            changes: vec![Change {
+                action: Action::Create,
+                kind: Kind::IdentityPrivilege,
+                address: "identity.reader.privilege.x".into(),
+                id: None,
+                before: None,
+                after: None,
+                object: Some(object(Kind::IdentityPrivilege, "identity.reader.privilege.x", Some("reader"), json!({}))),
+            }],
+            unmanaged: Vec::new(),
+            access: Vec::new(),
+            access_left_out: 0,
+        };
+        let actor = Actor::Identity("me".into());
+        let warnings = boundary_warnings(catalog, &live, &actor, &plan, 0);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("`reader` may `"), "{warnings:?}");
+        // An admin holds everything a viewer holds.
+        let admin = Live {
+            objects: live
+                .objects
+                .iter()
+                .cloned()
+                .map(|mut it| {
+                    if it.id == "me" {
+                        it.raw = json!({ "roles": [{ "role": "admin", "isTemporary": false }] });
+                    }
+                    it
+                })
+                .collect(),
+            ..Live::default()
+        };
+        assert!(boundary_warnings(catalog, &admin, &actor, &plan, 0).is_empty());
     }
 }
