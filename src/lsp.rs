@@ -39,6 +39,9 @@ fn read_message(input: &mut impl BufRead) -> std::io::Result<Option<Value>> {
     let Some(length) = length else {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "a message without Content-Length"));
     };
+    if length > crate::syntax::MAX_FILE_BYTES * 2 {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("a message of {length} bytes")));
+    }
     let mut body = vec![0; length];
     input.read_exact(&mut body)?;
     serde_json::from_slice(&body).map(Some).map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
