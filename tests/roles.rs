@@ -164,12 +164,26 @@ fn an_existing_role_that_means_the_same_is_reused() {
     std::fs::write(repo.0.join("roles.yaml"), role).unwrap();
     let dir = repo.0.to_str().unwrap();
     let reused = stdout(&permc(&["roles", "suggest", dir]));
-    assert!(reused.contains("use the existing role `service-readers` (Service readers) for 3 members"), "{reused}");
+    // Every member holding its rules takes it, the deployers too (their privilege includes it), and only
+    // what is left is mined.
+    assert!(reused.contains("use the existing role `service-readers` (Service readers) for 5 members"), "{reused}");
     assert!(reused.contains("`ledger-worker`: + role `service-readers`, - privilege `prod-read`"), "{reused}");
+    assert!(
+        reused
+            .contains("`deploy-eu`: + role `staging-services-writers`, + role `service-readers`, - privilege `deploy`"),
+        "{reused}"
+    );
     assert!(reused.contains("1 new role, 1 reused"), "{reused}");
+    assert!(reused.contains("verified: "), "{reused}");
     let fresh = stdout(&permc(&["roles", "suggest", dir, "--no-reuse"]));
     assert!(fresh.contains("new role `prod-services-readers`"), "{fresh}");
     // Three members at least: only the readers' role is left.
     let fewer = stdout(&permc(&["roles", "suggest", dir, "--min-members", "3"]));
-    assert!(fewer.contains("service-readers") && !fewer.contains("services-editors"), "{fewer}");
+    assert!(fewer.contains("service-readers") && !fewer.contains("staging-services-writers"), "{fewer}");
+    // Written: the reused role is assigned, not written again.
+    let written = permc(&["roles", "suggest", dir, "--write"]);
+    assert!(written.status.success(), "{}{}", stdout(&written), String::from_utf8_lossy(&written.stderr));
+    let suggested = std::fs::read_to_string(repo.0.join("suggested-roles.yaml")).unwrap();
+    assert!(suggested.contains("staging-services-writers") && !suggested.contains("service-readers"), "{suggested}");
+    assert!(permc(&["check", dir]).status.success());
 }

@@ -223,6 +223,51 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
             rows.push(row.into_iter().collect());
         }
     }
+    // Existing custom roles first: a member may take one when every permission of the role is already
+    // the member's (through its privileges or the roles it holds), so it gains nothing; the privileges
+    // then shrink by what the role covers. The rest is mined.
+    let existing = role_keys(catalog, project);
+    let mut reused_by: Vec<Vec<usize>> = vec![Vec::new(); members.len()];
+    let mut rows = rows;
+    if options.reuse {
+        for (u, member) in members.iter().enumerate() {
+            let held_roles: Vec<&str> =
+                member.roles.iter().filter(|it| it.temporary.is_none()).map(|it| it.role.value.as_str()).collect();
+            let mut held: BTreeSet<String> = existing
+                .iter()
+                .filter(|(slug, _)| held_roles.contains(&slug.as_str()))
+                .flat_map(|(_, set)| set.clone())
+                .collect();
+            for role in catalog.predefined_roles().iter().filter(|it| held_roles.contains(&it.slug.as_str())) {
+                held.extend(
+                    crate::access::predefined_rules(&role.permissions)
+                        .iter()
+                        .flat_map(|rule| atoms(catalog, rule))
+                        .map(|(k, _)| k),
+                );
+            }
+            let mut remaining: BTreeSet<usize> = rows[u].iter().copied().collect();
+            loop {
+                let mine = |at: &usize| keys[*at].as_str();
+                let best = existing
+                    .iter()
+                    .enumerate()
+                    .filter(|(e, (slug, set))| {
+                        !reused_by[u].contains(e)
+                            && !held_roles.contains(&slug.as_str())
+                            && !set.is_empty()
+                            && set.iter().all(|key| held.contains(key) || rows[u].iter().any(|at| mine(at) == key))
+                    })
+                    .map(|(e, (_, set))| (e, remaining.iter().filter(|at| set.contains(mine(at))).count()))
+                    .filter(|(_, overlap)| *overlap > 0)
+                    .max_by_key(|(e, overlap)| (*overlap, std::cmp::Reverse(*e)));
+                let Some((e, _)) = best else { break };
+                reused_by[u].push(e);
+                remaining.retain(|at| !existing[e].1.contains(mine(at)));
+            }
+            rows[u] = remaining.into_iter().collect();
+        }
+    }
     let solution = mining::mine(&rows, keys.len(), &options.limits);
     // One universe per field for every comparison of the proof.
     crate::scope::reset();
@@ -245,7 +290,6 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
     );
 
     // Keep the roles that serve enough members.
-    let existing = role_keys(catalog, project);
     let mut taken: BTreeSet<String> = project.roles.iter().map(|it| it.slug.value.clone()).collect();
     taken.extend(catalog.predefined_roles().iter().map(|it| it.slug.clone()));
     let mut roles = Vec::new();
@@ -309,17 +353,44 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
         });
     }
 
+    // The existing roles taken as they are.
+    let mut reused_roles: Vec<(usize, usize)> = Vec::new(); // (existing index, proposed role index)
+    for (u, list) in reused_by.iter().enumerate() {
+        for &e in list {
+            let at = match reused_roles.iter().find(|(it, _)| *it == e) {
+                Some((_, at)) => *at,
+                None => {
+                    let slug = existing[e].0.clone();
+                    let role = project.roles.iter().find(|it| it.slug.value == slug);
+                    let rules: Vec<Value> = role
+                        .and_then(|it| it.permissions.as_ref()?.stored.as_ref())
+                        .map(|rules| rules.iter().map(wire_rule).collect())
+                        .unwrap_or_default();
+                    let name = role.and_then(|it| it.name.as_ref()).map_or_else(|| slug.clone(), |it| it.value.clone());
+                    roles.push(ProposedRole { slug, name, existing: true, rules, members: Vec::new() });
+                    reused_roles.push((e, roles.len() - 1));
+                    roles.len() - 1
+                }
+            };
+            roles[at].members.push(members[u].name.value.clone());
+        }
+    }
+
     // Rewrites, and the proof.
     let mut rewrites = Vec::new();
     let mut differences = Vec::new();
     let mut verified = 0;
     for (u, member) in members.iter().enumerate() {
-        let given: Vec<usize> = assignment[u].iter().filter_map(|r| kept_index.get(r).copied()).collect();
+        let mut given: Vec<usize> = assignment[u].iter().filter_map(|r| kept_index.get(r).copied()).collect();
+        let mut moved: BTreeSet<&str> =
+            given.iter().flat_map(|&r| solution.roles[kept[r]].iter()).map(|&p| keys[p].as_str()).collect();
+        for &e in &reused_by[u] {
+            moved.extend(existing[e].1.iter().map(String::as_str));
+            given.extend(reused_roles.iter().filter(|(it, _)| *it == e).map(|(_, at)| *at));
+        }
         if given.is_empty() {
             continue;
         }
-        let moved: BTreeSet<&str> =
-            given.iter().flat_map(|&r| solution.roles[kept[r]].iter()).map(|&p| keys[p].as_str()).collect();
         let mut rewrite = Rewrite {
             member: member.name.value.clone(),
             add_roles: given
