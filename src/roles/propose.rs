@@ -228,7 +228,6 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
     // then shrink by what the role covers. The rest is mined.
     let existing = role_keys(catalog, project);
     let mut reused_by: Vec<Vec<usize>> = vec![Vec::new(); members.len()];
-    let mut rows = rows;
     if options.reuse {
         for (u, member) in members.iter().enumerate() {
             let held_roles: Vec<&str> =
