@@ -212,7 +212,9 @@ fn target_of(analysis: &Analysis, remote: &RemoteArgs) -> Result<Target, String>
 
 /// Reads the live project: the kinds `objects` has, or every kind.
 fn read_live(target: &Target, catalog: &Catalog, objects: Option<&[Object]>) -> Result<Live, String> {
-    let predefined: Vec<&str> = catalog.predefined_roles().iter().map(|it| it.slug.as_str()).collect();
+    // Predefined and reserved slugs are Infisical's own roles, never managed (or pruned) here.
+    let mut predefined: Vec<&str> = catalog.predefined_roles().iter().map(|it| it.slug.as_str()).collect();
+    predefined.extend(catalog.reserved_role_slugs());
     let kinds: Vec<Kind> = match objects {
         Some(objects) => objects.iter().map(|it| it.kind).collect(),
         None => Kind::ALL.to_vec(),
