@@ -524,3 +524,19 @@ fn a_plan_says_what_changes_in_each_members_access() {
     assert_eq!(bob["losses"][0]["request"], "secrets:delete");
     assert_eq!(bob["gains"], json!([]));
 }
+
+#[test]
+fn a_role_created_concurrently_fails_clearly_and_a_rerun_converges() {
+    let fake = payments_fake();
+    fake.with(|state| state.faults.concurrent_role = Some("prod-reader".into()));
+    let failed = apply(&fake, &payments());
+    assert_eq!(failed.code, 1, "{}{}", failed.stdout, failed.stderr);
+    // Infisical's answer to a duplicate slug on create is a 404; permc shows it as it is, with the call.
+    assert!(failed.stdout.contains("failed: role `role.prod-reader`"), "{}", failed.stdout);
+    assert!(failed.stdout.contains("failed with 404: NotFound: Role with prod-reader exists"), "{}", failed.stdout);
+    let rerun = apply(&fake, &payments());
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    assert!(rerun.stdout.contains("updated role `role.prod-reader`"), "{}", rerun.stdout);
+    assert_eq!(plan(&fake, &payments()).code, 0);
+    fake.with(|state| assert_eq!(state.roles.iter().filter(|it| it["slug"] == "prod-reader").count(), 1));
+}

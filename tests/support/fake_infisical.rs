@@ -48,6 +48,8 @@ pub struct Faults {
     pub dropped: usize,
     /// Every answer waits this long.
     pub delay: Duration,
+    /// Another writer creates a role with this slug just before permc's create arrives (a race).
+    pub concurrent_role: Option<String>,
 }
 
 #[derive(Default, Debug)]
@@ -462,6 +464,12 @@ fn route(state: &mut State, request: &Request) -> Answer {
         }
         ("POST", ["api", "v1", "projects", p, "roles"]) if *p == project => {
             let slug = body["slug"].as_str().unwrap_or_default();
+            if state.faults.concurrent_role.as_deref() == Some(slug) {
+                state.faults.concurrent_role = None;
+                let id = state.id();
+                let role = json!({ "id": id, "slug": slug, "name": "Created elsewhere", "permissions": [], "projectId": project });
+                state.roles.push(role);
+            }
             if !is_slug(slug) {
                 return invalid(&["slug"], "Slug field can only contain lowercase letters, numbers, and hyphens");
             }
