@@ -550,7 +550,7 @@ pub fn render(proposal: &Proposal) -> String {
             proposal.verified_members
         ));
     } else {
-        out.push_str("NOT verified; the proposal would change access:\n");
+        out.push_str("not verified: the proposal would change access:\n");
         for difference in &proposal.differences {
             out.push_str(&format!("  {difference}\n"));
         }
