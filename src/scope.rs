@@ -22,7 +22,7 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -133,7 +133,7 @@ pub struct Field {
 #[derive(Clone, Debug)]
 enum Values {
     /// A string field: the signatures of its universe.
-    Strings(Rc<Universe>),
+    Strings(Arc<Universe>),
     /// A tag field: the tags the rules mention.
     Tags(Vec<String>),
 }
@@ -652,6 +652,20 @@ pub fn reset() {
     universe::reset();
 }
 
+/// A seeded run's automata and universes, to run parts of it on other threads.
+pub struct Seeded(universe::Shared);
+
+/// What this thread has seeded (after [`seed`]).
+pub fn share() -> Seeded {
+    Seeded(universe::export())
+}
+
+/// Starts this thread's run with another thread's seed: the same universes, so the same answers and
+/// witnesses.
+pub fn adopt(seeded: &Seeded) {
+    universe::import(&seeded.0);
+}
+
 /// Announces the string-field atoms of every rule a run will ask about (templates left out), so each
 /// field's universe is built once for the whole run.
 /// `rules` gives each rule's subject and conditions.
@@ -875,7 +889,7 @@ impl Memo {
 /// The secret paths of several `$glob` patterns over one shared universe, for overlap questions between
 /// them (approval policies' paths).
 pub struct PathGlobs {
-    universe: Rc<Universe>,
+    universe: Arc<Universe>,
     sets: Vec<Option<Bits>>,
 }
 

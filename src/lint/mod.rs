@@ -48,13 +48,34 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
         .chain(protected.iter().map(|(_, rule)| (rule.subject.as_str(), rule.conditions.as_ref())));
     crate::scope::reset();
     crate::scope::seed(catalog, every_rule);
-    for set in &sets {
-        rules::lint_set(catalog, project, set, &mut out);
+    // The run's parallel parts go to threads of its own, each starting from this seed: the same universes
+    // on every thread (so the same answers and witnesses), and no other run in the process in between.
+    let seeded = crate::scope::share();
+    let mut run = || {
+        use rayon::prelude::*;
+        let found: Vec<Vec<Diagnostic>> = sets
+            .par_iter()
+            .map(|set| {
+                let mut found = Vec::new();
+                rules::lint_set(catalog, project, set, &mut found);
+                found
+            })
+            .collect();
+        out.extend(found.into_iter().flatten());
+        let index: HashMap<(FileId, u32), &RuleSpans> =
+            sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
+        members::lint_members(catalog, project, options, &index, &mut out);
+        policies::lint_policies(catalog, project, &mut out);
+    };
+    match rayon::ThreadPoolBuilder::new().build() {
+        Ok(pool) => {
+            pool.broadcast(|_| crate::scope::adopt(&seeded));
+            pool.install(run);
+        }
+        // Without threads of its own the run uses the global pool, whose threads build their own universes:
+        // the same answers, possibly other witnesses.
+        Err(_) => run(),
     }
-    let index: HashMap<(FileId, u32), &RuleSpans> =
-        sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
-    members::lint_members(catalog, project, options, &index, &mut out);
-    policies::lint_policies(catalog, project, &mut out);
     repeated_privileges(catalog, project, &mut out);
     out
 }

@@ -234,90 +234,122 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
     if protected.is_empty() {
         return;
     }
+    // Each distinct read rule is compared with the protected scopes once, on every thread; the
+    // privileges are then judged in order.
     let mut memo = Memo::default();
-    let mut overlaps: HashMap<(u32, String), Vec<(usize, Request)>> = HashMap::new();
+    let mut distinct: HashMap<ReadKey, EvalRule> = HashMap::new();
+    let privileges: Vec<(&crate::model::Member, &crate::model::Privilege, Vec<EvalRule>)> = project
+        .members()
+        .flat_map(|member| member.privileges.iter().filter(|it| it.temporary.is_none()).map(move |it| (member, it)))
+        .filter_map(|(member, privilege)| {
+            let stored = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref())?;
+            Some((member, privilege, eval::order(catalog, stored)))
+        })
+        .collect();
+    for (_, _, prepared) in &privileges {
+        for rule in prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets") {
+            let key = memo.key(rule);
+            for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
+                distinct.entry((key, action.clone())).or_insert_with(|| rule.clone());
+            }
+        }
+    }
+    let overlaps: HashMap<ReadKey, Vec<(usize, Request)>> = {
+        use rayon::prelude::*;
+        let work: Vec<(&ReadKey, &EvalRule)> = distinct.iter().collect();
+        let found: Vec<(ReadKey, Vec<(usize, Request)>)> = work
+            .par_iter()
+            .map(|((key, action), rule)| {
+                ((*key, action.clone()), protected_overlaps(catalog, rule, action, &protected))
+            })
+            .collect();
+        found.into_iter().collect()
+    };
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
-    for member in project.members() {
-        for privilege in member.privileges.iter().filter(|it| it.temporary.is_none()) {
-            let Some(stored) = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref()) else { continue };
-            let prepared = eval::order(catalog, stored);
-            // The first read each policy is reached by.
-            let mut reached: BTreeMap<usize, (String, Request)> = BTreeMap::new();
-            for rule in prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets") {
-                let key = memo.key(rule);
-                for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
-                    let candidates = overlaps.entry((key, action.clone())).or_insert_with(|| {
-                        // Scopes whose environment the rule cannot match are left out first.
-                        let environment = rule.conditions.as_ref().and_then(|it| it.get("environment"));
-                        let candidates: Vec<usize> = (0..protected.len())
-                            .filter(|at| {
-                                let value = protected[*at].1.conditions.as_ref().and_then(|it| it.get("environment"));
-                                environment.is_none_or(|condition| {
-                                    eval::matches_field("environment", condition, value).unwrap_or(true)
-                                })
-                            })
-                            .collect();
-                        if candidates.is_empty() {
-                            return Vec::new();
-                        }
-                        // The rule first, then the protected scopes; only conditions and `inverted` matter.
-                        let rules: Vec<&EvalRule> =
-                            std::iter::once(rule).chain(candidates.iter().map(|at| &protected[*at].1)).collect();
-                        let group = Group::build(catalog, &rules, "secrets", action, (0..rules.len()).collect());
-                        (1..rules.len())
-                            .filter_map(|other| {
-                                Some((protected[candidates[other - 1]].0, group.overlap(0, other).ok()??))
-                            })
-                            .collect()
-                    });
-                    for (policy, witness) in candidates.iter() {
-                        if reached.contains_key(policy) {
-                            continue;
-                        }
-                        // The privilege as a whole (its own denies included) grants the request.
-                        let object = witness.object();
-                        if eval::can(&prepared, action, "secrets", object.as_ref()).is_ok_and(|it| it.allowed) {
-                            reached.insert(*policy, (action.clone(), witness.clone()));
-                        }
+    for (member, privilege, prepared) in &privileges {
+        let prepared = prepared.as_slice();
+        // The first read each policy is reached by.
+        let mut reached: BTreeMap<usize, (String, Request)> = BTreeMap::new();
+        for rule in prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets") {
+            let key = memo.key(rule);
+            for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
+                let Some(candidates) = overlaps.get(&(key, action.clone())) else { continue };
+                for (policy, witness) in candidates.iter() {
+                    if reached.contains_key(policy) {
+                        continue;
+                    }
+                    // The privilege as a whole (its own denies included) grants the request.
+                    let object = witness.object();
+                    if eval::can(prepared, action, "secrets", object.as_ref()).is_ok_and(|it| it.allowed) {
+                        reached.insert(*policy, (action.clone(), witness.clone()));
                     }
                 }
             }
-            // One diagnostic per privilege, naming every policy it reaches.
-            let Some((&first, (action, witness))) = reached.iter().next() else { continue };
-            let names: Vec<String> = reached.keys().map(|at| project.access_policies[*at].name.value.clone()).collect();
-            let mut diagnostic = Diagnostic::new(
-                Code::PrivilegeBypassesApproval,
-                format!(
-                    "permanent privilege `{}` of `{}` reaches secrets that access {} {} {}",
-                    privilege.slug.value,
-                    member.name.value,
-                    if names.len() == 1 { "policy" } else { "policies" },
-                    list_names(&names),
-                    if names.len() == 1 { "protects" } else { "protect" },
-                ),
-                privilege.slug.file,
-                privilege.slug.span,
-            )
-            .label(format!("allows `{action}` on {witness}"));
-            for at in reached.keys().take(3) {
-                let policy = &project.access_policies[*at];
-                if let Some(path) = &policy.secret_path {
-                    diagnostic = diagnostic.secondary(
-                        policy.file,
-                        path.span,
-                        format!("protected by access policy `{}`", policy.name.value),
-                    );
-                }
-            }
-            let help = if names.len() == 1 {
-                "make the privilege temporary, or leave this path to access requests"
-            } else {
-                "make the privilege temporary, or leave these paths to access requests"
-            };
-            found.push((first, diagnostic.help(help)));
         }
+        // One diagnostic per privilege, naming every policy it reaches.
+        let Some((&first, (action, witness))) = reached.iter().next() else { continue };
+        let names: Vec<String> = reached.keys().map(|at| project.access_policies[*at].name.value.clone()).collect();
+        let mut diagnostic = Diagnostic::new(
+            Code::PrivilegeBypassesApproval,
+            format!(
+                "permanent privilege `{}` of `{}` reaches secrets that access {} {} {}",
+                privilege.slug.value,
+                member.name.value,
+                if names.len() == 1 { "policy" } else { "policies" },
+                list_names(&names),
+                if names.len() == 1 { "protects" } else { "protect" },
+            ),
+            privilege.slug.file,
+            privilege.slug.span,
+        )
+        .label(format!("allows `{action}` on {witness}"));
+        for at in reached.keys().take(3) {
+            let policy = &project.access_policies[*at];
+            if let Some(path) = &policy.secret_path {
+                diagnostic = diagnostic.secondary(
+                    policy.file,
+                    path.span,
+                    format!("protected by access policy `{}`", policy.name.value),
+                );
+            }
+        }
+        let help = if names.len() == 1 {
+            "make the privilege temporary, or leave this path to access requests"
+        } else {
+            "make the privilege temporary, or leave these paths to access requests"
+        };
+        found.push((first, diagnostic.help(help)));
     }
     // Policy by policy, as the policies are declared.
     found.sort_by_key(|(at, _)| *at);
     out.extend(found.into_iter().map(|(_, diagnostic)| diagnostic));
+}
+
+/// A read rule (its [`Memo::key`]) and one of its read actions.
+type ReadKey = (u32, String);
+
+/// The protected scopes a read rule overlaps for `action`, each with a request in both.
+fn protected_overlaps(
+    catalog: &Catalog,
+    rule: &EvalRule,
+    action: &str,
+    protected: &[(usize, EvalRule)],
+) -> Vec<(usize, Request)> {
+    // Scopes whose environment the rule cannot match are left out first.
+    let environment = rule.conditions.as_ref().and_then(|it| it.get("environment"));
+    let candidates: Vec<usize> = (0..protected.len())
+        .filter(|at| {
+            let value = protected[*at].1.conditions.as_ref().and_then(|it| it.get("environment"));
+            environment.is_none_or(|condition| eval::matches_field("environment", condition, value).unwrap_or(true))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    // The rule first, then the protected scopes; only conditions and `inverted` matter.
+    let rules: Vec<&EvalRule> = std::iter::once(rule).chain(candidates.iter().map(|at| &protected[*at].1)).collect();
+    let group = Group::build(catalog, &rules, "secrets", action, (0..rules.len()).collect());
+    (1..rules.len())
+        .filter_map(|other| Some((protected[candidates[other - 1]].0, group.overlap(0, other).ok()??)))
+        .collect()
 }

@@ -13,7 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::lang::{DEAD, Dfa, FxBuild, Unsupported};
 
@@ -89,8 +89,8 @@ pub(super) struct Universe {
     /// Per atom kind (literals, globs), the atom's index by its text.
     literals: HashMap<String, usize, FxBuild>,
     globs: HashMap<String, usize, FxBuild>,
-    dfas: Vec<Rc<Dfa>>,
-    domain: Option<Rc<Dfa>>,
+    dfas: Vec<Arc<Dfa>>,
+    domain: Option<Arc<Dfa>>,
     /// The shortest value of each signature.
     witnesses: Vec<String>,
     /// The signature of each label (the sorted atoms a value belongs to).
@@ -146,7 +146,7 @@ impl Universe {
     }
 
     fn build(atoms: Vec<Atom>, path: bool) -> Result<Universe, Unsupported> {
-        let dfas: Vec<Rc<Dfa>> = atoms.iter().map(dfa).collect::<Result<_, _>>()?;
+        let dfas: Vec<Arc<Dfa>> = atoms.iter().map(dfa).collect::<Result<_, _>>()?;
         let domain = if path { Some(domain_dfa()?) } else { None };
         // The intervals of code units every automaton treats alike.
         let mut bounds: BTreeSet<u16> = BTreeSet::new();
@@ -294,10 +294,10 @@ fn representative(low: u16, high: u16) -> u16 {
 type AtomSet = (bool, BTreeSet<Atom>);
 
 thread_local! {
-    static AUTOMATA: RefCell<HashMap<Atom, Rc<Dfa>>> = RefCell::new(HashMap::new());
-    static DOMAIN: RefCell<Option<Rc<Dfa>>> = const { RefCell::new(None) };
-    static UNIVERSES: RefCell<HashMap<AtomSet, Rc<Universe>>> = RefCell::new(HashMap::new());
-    static SEEDED: RefCell<HashMap<(String, bool), Rc<Universe>>> = RefCell::new(HashMap::new());
+    static AUTOMATA: RefCell<HashMap<Atom, Arc<Dfa>>> = RefCell::new(HashMap::new());
+    static DOMAIN: RefCell<Option<Arc<Dfa>>> = const { RefCell::new(None) };
+    static UNIVERSES: RefCell<HashMap<AtomSet, Arc<Universe>>> = RefCell::new(HashMap::new());
+    static SEEDED: RefCell<HashMap<(String, bool), Arc<Universe>>> = RefCell::new(HashMap::new());
 }
 
 /// Forgets every automaton and universe of earlier runs: caches live for one run, so a long-lived process
@@ -308,11 +308,11 @@ pub(super) fn reset() {
     SEEDED.with(|it| it.borrow_mut().clear());
 }
 
-fn dfa(atom: &Atom) -> Result<Rc<Dfa>, Unsupported> {
+fn dfa(atom: &Atom) -> Result<Arc<Dfa>, Unsupported> {
     if let Some(found) = AUTOMATA.with(|cache| cache.borrow().get(atom).cloned()) {
         return Ok(found);
     }
-    let compiled = Rc::new(compile(atom)?);
+    let compiled = Arc::new(compile(atom)?);
     AUTOMATA.with(|cache| cache.borrow_mut().insert(atom.clone(), compiled.clone()));
     Ok(compiled)
 }
@@ -335,16 +335,16 @@ fn precompile(atoms: &BTreeSet<Atom>) {
     AUTOMATA.with(|cache| {
         let mut cache = cache.borrow_mut();
         for (atom, dfa) in compiled {
-            cache.insert(atom.clone(), Rc::new(dfa));
+            cache.insert(atom.clone(), Arc::new(dfa));
         }
     });
 }
 
-fn domain_dfa() -> Result<Rc<Dfa>, Unsupported> {
+fn domain_dfa() -> Result<Arc<Dfa>, Unsupported> {
     if let Some(found) = DOMAIN.with(|it| it.borrow().clone()) {
         return Ok(found);
     }
-    let compiled = Rc::new(super::secret_paths().to_dfa()?);
+    let compiled = Arc::new(super::secret_paths().to_dfa()?);
     DOMAIN.with(|it| *it.borrow_mut() = Some(compiled.clone()));
     Ok(compiled)
 }
@@ -352,7 +352,7 @@ fn domain_dfa() -> Result<Rc<Dfa>, Unsupported> {
 /// The universe of the field `field` that knows every atom of `needed`: the field's repository-wide
 /// universe when [`seed`] built one that does, or else one over exactly `needed` (within the secret-path
 /// domain when `path`), cached by its atoms.
-pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Result<Rc<Universe>, Unsupported> {
+pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Result<Arc<Universe>, Unsupported> {
     // A handful of fields are seeded: looking through them copies nothing.
     let seeded = SEEDED.with(|cache| {
         let cache = cache.borrow();
@@ -366,9 +366,34 @@ pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Resu
     if let Some(cached) = UNIVERSES.with(|cache| cache.borrow().get(&key).cloned()) {
         return Ok(cached);
     }
-    let built = Rc::new(Universe::build(needed.iter().cloned().collect(), path)?);
+    let built = Arc::new(Universe::build(needed.iter().cloned().collect(), path)?);
     UNIVERSES.with(|cache| cache.borrow_mut().insert(key, built.clone()));
     Ok(built)
+}
+
+/// The automata and seeded universes of this thread, to share with other threads of the same run.
+pub(super) struct Shared {
+    automata: Vec<(Atom, Arc<Dfa>)>,
+    domain: Option<Arc<Dfa>>,
+    seeded: Vec<((String, bool), Arc<Universe>)>,
+}
+
+/// What this thread has compiled and seeded.
+pub(super) fn export() -> Shared {
+    Shared {
+        automata: AUTOMATA.with(|it| it.borrow().iter().map(|(atom, dfa)| (atom.clone(), dfa.clone())).collect()),
+        domain: DOMAIN.with(|it| it.borrow().clone()),
+        seeded: SEEDED.with(|it| it.borrow().iter().map(|(key, universe)| (key.clone(), universe.clone())).collect()),
+    }
+}
+
+/// Starts this thread's run with what another thread compiled and seeded (the same values: answers and
+/// witnesses do not depend on the thread).
+pub(super) fn import(shared: &Shared) {
+    reset();
+    AUTOMATA.with(|it| it.borrow_mut().extend(shared.automata.iter().cloned()));
+    DOMAIN.with(|it| *it.borrow_mut() = shared.domain.clone());
+    SEEDED.with(|it| it.borrow_mut().extend(shared.seeded.iter().cloned()));
 }
 
 /// Builds the universe of `field` over every atom a run will ask about, so that groups share it instead of
@@ -376,7 +401,7 @@ pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Resu
 pub(super) fn seed(field: &str, path: bool, atoms: &BTreeSet<Atom>) {
     precompile(atoms);
     if let Ok(built) = Universe::build(atoms.iter().cloned().collect(), path) {
-        SEEDED.with(|cache| cache.borrow_mut().insert((field.to_owned(), path), Rc::new(built)));
+        SEEDED.with(|cache| cache.borrow_mut().insert((field.to_owned(), path), Arc::new(built)));
     }
 }
 
