@@ -44,6 +44,39 @@ fn best_of<T>(runs: usize, mut work: impl FnMut() -> T) -> (Duration, T) {
     (best, last.expect("at least one run"))
 }
 
+/// A live project holding `objects` as Infisical would return them, one role or privilege in a hundred
+/// without its last rule.
+fn live_of(objects: &[permc::deploy::desired::Object]) -> permc::deploy::live::Live {
+    use permc::deploy::desired::Kind;
+    use serde_json::{Value, json};
+    let mut live = permc::deploy::live::Live::default();
+    live.ids.project_id = "bench".into();
+    for (at, object) in objects.iter().enumerate() {
+        let mut body = object.body.clone();
+        let mut raw = match object.kind {
+            Kind::Role => json!({ "slug": object.wire["slug"], "permissions": object.wire["permissions"] }),
+            Kind::IdentityPrivilege | Kind::UserPrivilege => {
+                let mut raw = object.wire["type"].clone();
+                raw["permissions"] = object.wire["permissions"].clone();
+                raw
+            }
+            Kind::IdentityMembership | Kind::UserMembership => json!({ "roles": object.wire["roles"] }),
+            _ => Value::Null,
+        };
+        if at % 100 == 0
+            && let (Some(canonical), Some(rules)) =
+                (body["permissions"].as_array_mut(), raw.get_mut("permissions").and_then(Value::as_array_mut))
+            && !rules.is_empty()
+        {
+            canonical.pop();
+            rules.pop();
+        }
+        let object = permc::deploy::desired::Object { body, wire: Value::Null, ..object.clone() };
+        live.objects.push(permc::deploy::live::LiveObject { object, id: format!("id-{at}"), raw });
+    }
+    live
+}
+
 fn main() {
     let mut args = std::env::args().skip(1).filter(|it| it != "--bench");
     let mut dir = None;
@@ -94,6 +127,19 @@ fn main() {
         analysis.diagnostics.len()
     });
 
+    // The plan diff: the repository against a live project equal to it but for one role or privilege in
+    // a hundred, which lost its last rule; the canonical comparison, the effective-access summary of every
+    // member whose rules changed, and the rendered plan.
+    let project = Workspace::new(read(&dir), catalog).project;
+    let objects = permc::deploy::desired::objects(&project);
+    let live = live_of(&objects);
+    let (plan_time, changes) = best_of(runs, || {
+        let plan = permc::deploy::plan::plan("https://bench", &objects, &live, false)
+            .with_effects(catalog, &objects, &live, now_ms);
+        std::hint::black_box(permc::deploy::plan::render(&plan));
+        plan.changes.len()
+    });
+
     // Edits of a file in the middle of the repository: a comment line (`#` in HCL and YAML) appended, 20
     // times.
     let files_in = read(&dir);
@@ -121,6 +167,8 @@ fn main() {
         "check_ms": ms(check),
         "lint_ms": ms(lint),
         "lint_diagnostics": warnings,
+        "plan_ms": ms(plan_time),
+        "plan_changes": changes,
         "edit_median_ms": ms(edits[edits.len() / 2]),
         "edit_max_ms": ms(edits[edits.len() - 1]),
         "floor_mb_per_s": (bytes as f64 / 1e6 / floor.as_secs_f64() * 10.0).round() / 10.0,

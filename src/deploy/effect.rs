@@ -2,8 +2,10 @@
 //! member may make after the plan and not before (a gain), or before and not after (a loss), found by the
 //! scope procedure ([`crate::scope`]) and confirmed with [`crate::eval`] before it is shown.
 
+use std::collections::{BTreeSet, HashMap};
+
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::desired::{Kind, Object};
 use super::live::Live;
@@ -115,19 +117,41 @@ fn member_rules<'a>(
 /// The change in effective access of every declared member whose rules the plan changes, at `now_ms`.
 /// Returns the effects and how many members were left out beyond [`MEMBER_LIMIT`].
 pub fn effects(catalog: &Catalog, desired: &[Object], live: &Live, now_ms: i64) -> (Vec<Effect>, usize) {
-    let live_role = |slug: &str| {
-        live.objects
-            .iter()
-            .find(|it| it.object.kind == Kind::Role && it.object.body["slug"] == slug)
-            .map(|it| &it.raw["permissions"])
-    };
-    let desired_role = |slug: &str| {
-        desired
-            .iter()
-            .find(|it| it.kind == Kind::Role && it.wire["slug"] == slug)
-            .map(|it| &it.wire["permissions"])
-            .or_else(|| live_role(slug))
-    };
+    // Indexes: roles by slug, privileges by member, memberships by address (both sides).
+    let mut live_roles: HashMap<&str, &Value> = HashMap::new();
+    let mut live_privileges: HashMap<(Kind, &str), Vec<&Value>> = HashMap::new();
+    let mut live_memberships: HashMap<&str, &crate::deploy::live::LiveObject> = HashMap::new();
+    for it in &live.objects {
+        match it.object.kind {
+            Kind::Role => {
+                live_roles.entry(it.object.body["slug"].as_str().unwrap_or_default()).or_insert(&it.raw["permissions"]);
+            }
+            Kind::IdentityPrivilege | Kind::UserPrivilege => live_privileges
+                .entry((it.object.kind, it.object.member.as_deref().unwrap_or_default()))
+                .or_default()
+                .push(&it.raw),
+            Kind::IdentityMembership | Kind::UserMembership => {
+                live_memberships.insert(it.object.address.as_str(), it);
+            }
+            _ => {}
+        }
+    }
+    let mut desired_roles: HashMap<&str, &Value> = HashMap::new();
+    let mut desired_privileges: HashMap<(Kind, &str), Vec<&Value>> = HashMap::new();
+    for it in desired {
+        match it.kind {
+            Kind::Role => {
+                desired_roles.entry(it.wire["slug"].as_str().unwrap_or_default()).or_insert(&it.wire["permissions"]);
+            }
+            Kind::IdentityPrivilege | Kind::UserPrivilege => desired_privileges
+                .entry((it.kind, it.member.as_deref().unwrap_or_default()))
+                .or_default()
+                .push(&it.wire),
+            _ => {}
+        }
+    }
+    let live_role = |slug: &str| live_roles.get(slug).copied();
+    let desired_role = |slug: &str| desired_roles.get(slug).copied().or_else(|| live_roles.get(slug).copied());
     let mut out = Vec::new();
     let mut left_out = 0;
     scope::reset();
@@ -136,20 +160,13 @@ pub fn effects(catalog: &Catalog, desired: &[Object], live: &Live, now_ms: i64) 
         let privilege_kind =
             if membership.kind == Kind::IdentityMembership { Kind::IdentityPrivilege } else { Kind::UserPrivilege };
         let after_roles = membership.wire["roles"].as_array().cloned().unwrap_or_default();
-        let after_privileges: Vec<&Value> = desired
-            .iter()
-            .filter(|it| it.kind == privilege_kind && it.member.as_deref() == Some(member))
-            .map(|it| &it.wire)
-            .collect();
+        let after_privileges: Vec<&Value> =
+            desired_privileges.get(&(privilege_kind, member)).cloned().unwrap_or_default();
         let after = member_rules(catalog, &after_roles, &desired_role, &after_privileges, now_ms);
-        let live_membership = live.get(&membership.address);
+        let live_membership = live_memberships.get(membership.address.as_str()).copied();
         let before_roles = live_membership.and_then(|it| it.raw["roles"].as_array().cloned()).unwrap_or_default();
-        let before_privileges: Vec<&Value> = live
-            .objects
-            .iter()
-            .filter(|it| it.object.kind == privilege_kind && it.object.member.as_deref() == Some(member))
-            .map(|it| &it.raw)
-            .collect();
+        let before_privileges: Vec<&Value> =
+            live_privileges.get(&(privilege_kind, member)).cloned().unwrap_or_default();
         let before = member_rules(catalog, &before_roles, &live_role, &before_privileges, now_ms);
         if before == after {
             continue;
@@ -185,14 +202,19 @@ pub fn compare(
     };
     let combined: Vec<EvalRule> = before.iter().chain(&after).cloned().collect();
     let split = before.len();
-    let mut keys: Vec<(String, String)> =
-        scope::index(&combined).into_keys().map(|(s, a)| (s.to_owned(), a.to_owned())).collect();
+    let index = scope::index(&combined);
+    let mut keys: Vec<(String, String)> = index.keys().map(|(s, a)| ((*s).to_owned(), (*a).to_owned())).collect();
     keys.sort();
     for (subject, action) in keys {
-        let members: Vec<usize> = (0..combined.len())
-            .filter(|&at| combined[at].subject == subject && combined[at].actions.contains(&action))
-            .collect();
+        let members: Vec<usize> = index[&(subject.as_str(), action.as_str())].clone();
         let (old, new): (Vec<usize>, Vec<usize>) = members.iter().partition(|&&at| at < split);
+        // The same rules on both sides (as a set: the decision depends on nothing else) decide the same.
+        let content = |side: &[usize]| -> BTreeSet<String> {
+            side.iter().map(|&at| json!([combined[at].inverted, combined[at].conditions]).to_string()).collect()
+        };
+        if content(&old) == content(&new) {
+            continue;
+        }
         let before_group = Group::build_over(catalog, &combined, &subject, &action, old, &members);
         let after_group = Group::build_over(catalog, &combined, &subject, &action, new, &members);
         let name = format!("{subject}:{action}");

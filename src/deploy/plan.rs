@@ -109,16 +109,15 @@ fn principals_by_username(body: &mut Value, users: &HashMap<String, String>) {
 /// `live` with such identities under the repository's names.
 fn match_identities_by_id(desired: &[Object], live: &Live) -> Live {
     let mut live = live.clone();
+    let names_by_id: HashMap<String, String> = live
+        .objects
+        .iter()
+        .filter(|it| it.object.kind == Kind::IdentityMembership)
+        .filter_map(|it| Some((it.id.clone(), it.object.member.clone()?)))
+        .collect();
     for object in desired.iter().filter(|it| it.kind == Kind::IdentityMembership) {
         let (Some(name), Some(id)) = (object.member.as_deref(), object.wire["id"].as_str()) else { continue };
-        let Some(live_name) = live
-            .objects
-            .iter()
-            .find(|it| it.object.kind == Kind::IdentityMembership && it.id == id)
-            .and_then(|it| it.object.member.clone())
-        else {
-            continue;
-        };
+        let Some(live_name) = names_by_id.get(id).cloned() else { continue };
         if live_name == name {
             continue;
         }
@@ -146,10 +145,12 @@ pub fn plan(host: &str, desired: &[Object], live: &Live, prune: bool) -> Plan {
     let live = &match_identities_by_id(desired, live);
     let mut changes = Vec::new();
     let declared: HashSet<&str> = desired.iter().map(|it| it.address.as_str()).collect();
+    let by_address: HashMap<&str, &super::live::LiveObject> =
+        live.objects.iter().map(|it| (it.object.address.as_str(), it)).collect();
     for object in desired {
         let mut object = object.clone();
         principals_by_username(&mut object.body, &live.users);
-        match live.get(&object.address) {
+        match by_address.get(object.address.as_str()).copied() {
             None => changes.push(Change {
                 action: Action::Create,
                 kind: object.kind,
