@@ -20,9 +20,15 @@ pub fn document(live: &Live, host: &str) -> Value {
     let mut out = Map::new();
     out.insert("project".into(), json!({ "slug": live.ids.project_slug, "id": live.ids.project_id, "host": host }));
     let of = |kind: Kind| live.objects.iter().filter(move |it| it.object.kind == kind);
-    let privileges = |kind: Kind, member: &str| -> Vec<Value> {
-        of(kind).filter(|it| it.object.member.as_deref() == Some(member)).map(privilege).collect()
-    };
+    let mut by_member: std::collections::HashMap<(Kind, &str), Vec<Value>> = std::collections::HashMap::new();
+    for it in live.objects.iter().filter(|it| matches!(it.object.kind, Kind::IdentityPrivilege | Kind::UserPrivilege)) {
+        by_member
+            .entry((it.object.kind, it.object.member.as_deref().unwrap_or_default()))
+            .or_default()
+            .push(privilege(it));
+    }
+    let privileges =
+        |kind: Kind, member: &str| -> Vec<Value> { by_member.get(&(kind, member)).cloned().unwrap_or_default() };
     // A member: its name (and id, for identities), its roles, its privileges.
     let member = |membership: &LiveObject, key: &str, privilege_kind: Kind| {
         let name = membership.object.member.clone().unwrap_or_default();

@@ -116,7 +116,7 @@ pub struct Role {
     pub permissions: Option<Permissions>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MemberKind {
     Identity,
     User,

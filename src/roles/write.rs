@@ -283,11 +283,14 @@ pub fn rewrite(
     root: &std::path::Path,
 ) -> Result<Files, String> {
     let mut edits: BTreeMap<FileId, Vec<Edit>> = BTreeMap::new();
+    let mut by_name: std::collections::HashMap<&str, &Member> = std::collections::HashMap::new();
+    for member in analysis.project.members() {
+        by_name.entry(member.name.value.as_str()).or_insert(member);
+    }
     for rewrite in &proposal.rewrites {
-        let member = analysis
-            .project
-            .members()
-            .find(|it| it.name.value == rewrite.member)
+        let member = by_name
+            .get(rewrite.member.as_str())
+            .copied()
             .ok_or_else(|| format!("member `{}` not found", rewrite.member))?;
         let mut own = Vec::new();
         member_edits(analysis, member, rewrite, &mut own).map_err(|why| {
@@ -369,10 +372,10 @@ fn verify(catalog: &Catalog, analysis: &Analysis, files: &Files) -> Result<(), S
             first.unwrap_or_default()
         ));
     }
+    let rewritten_members: std::collections::HashMap<(crate::model::MemberKind, &str), &Member> =
+        after.project.members().map(|it| ((it.kind, it.name.value.as_str()), it)).collect();
     for member in analysis.project.members() {
-        let Some(rewritten) =
-            after.project.members().find(|it| it.name.value == member.name.value && it.kind == member.kind)
-        else {
+        let Some(rewritten) = rewritten_members.get(&(member.kind, member.name.value.as_str())).copied() else {
             return Err(format!("the rewrite lost member `{}`; nothing was written", member.name.value));
         };
         let (before, before_temporary) = permanent_rules(catalog, &analysis.project, member);
