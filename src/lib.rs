@@ -10,6 +10,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod access;
+pub mod bits;
 pub mod catalog;
 pub mod check;
 pub mod cli;

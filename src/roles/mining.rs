@@ -17,50 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-/// Bit sets as `u64` words.
-type Bits = Vec<u64>;
-
-fn bits(len: usize) -> Bits {
-    vec![0; len.div_ceil(64)]
-}
-
-fn set(bits: &mut Bits, at: usize) {
-    bits[at / 64] |= 1 << (at % 64);
-}
-
-fn has(bits: &Bits, at: usize) -> bool {
-    bits[at / 64] >> (at % 64) & 1 == 1
-}
-
-fn and(a: &Bits, b: &Bits) -> Bits {
-    a.iter().zip(b).map(|(x, y)| x & y).collect()
-}
-
-fn subset(a: &Bits, b: &Bits) -> bool {
-    a.iter().zip(b).all(|(x, y)| x & !y == 0)
-}
-
-fn count(a: &Bits) -> usize {
-    a.iter().map(|it| it.count_ones() as usize).sum()
-}
-
-fn is_empty(a: &Bits) -> bool {
-    a.iter().all(|it| *it == 0)
-}
-
-fn ones(a: &Bits) -> impl Iterator<Item = usize> + '_ {
-    a.iter().enumerate().flat_map(|(word, &value)| {
-        let mut value = value;
-        std::iter::from_fn(move || {
-            if value == 0 {
-                return None;
-            }
-            let bit = value.trailing_zeros() as usize;
-            value &= value - 1;
-            Some(word * 64 + bit)
-        })
-    })
-}
+use crate::bits::Bits;
 
 /// A found set of roles and who gets which.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,21 +69,21 @@ struct Problem {
 impl Problem {
     /// The assignments `candidate` covers that are still uncovered.
     fn gain(&self, candidate: usize, uncovered: &[Bits]) -> usize {
-        ones(&self.fits[candidate]).map(|user| count(&and(&self.intents[candidate], &uncovered[user]))).sum()
+        self.fits[candidate].ones().map(|user| self.intents[candidate].and(&uncovered[user]).count()).sum()
     }
 
     /// Whether every uncovered assignment `a` covers, `b` covers too.
     fn dominated(&self, a: usize, b: usize, uncovered: &[Bits]) -> bool {
-        ones(&self.fits[a]).all(|user| {
-            let mine = and(&self.intents[a], &uncovered[user]);
-            is_empty(&mine) || (has(&self.fits[b], user) && subset(&mine, &self.intents[b]))
+        self.fits[a].ones().all(|user| {
+            let mine = self.intents[a].and(&uncovered[user]);
+            mine.is_empty() || (self.fits[b].contains(user) && mine.is_subset(&self.intents[b]))
         })
     }
 
     /// The candidates that cover the uncovered assignment (user, class), without dominated ones.
     fn choices(&self, user: usize, class: usize, uncovered: &[Bits]) -> Vec<usize> {
         let mut all: Vec<usize> =
-            self.holding[class].iter().map(|&it| it as usize).filter(|&it| has(&self.fits[it], user)).collect();
+            self.holding[class].iter().map(|&it| it as usize).filter(|&it| self.fits[it].contains(user)).collect();
         all.sort_by_key(|&it| std::cmp::Reverse(self.gain(it, uncovered)));
         let mut kept: Vec<usize> = Vec::new();
         for candidate in all {
@@ -138,10 +95,8 @@ impl Problem {
     }
 
     fn cover(&self, candidate: usize, uncovered: &mut [Bits]) {
-        for user in ones(&self.fits[candidate]).collect::<Vec<_>>() {
-            for (word, mask) in uncovered[user].iter_mut().zip(&self.intents[candidate]) {
-                *word &= !mask;
-            }
+        for user in self.fits[candidate].ones().collect::<Vec<_>>() {
+            uncovered[user].and_not_assign(&self.intents[candidate]);
         }
     }
 
@@ -150,10 +105,10 @@ impl Problem {
     fn fooling(&self, uncovered: &[Bits]) -> usize {
         let mut chosen: Vec<(usize, usize)> = Vec::new();
         for (user, row) in uncovered.iter().enumerate() {
-            for class in ones(row) {
+            for class in row.ones() {
                 let alone = chosen
                     .iter()
-                    .all(|&(other, theirs)| !has(&self.rows[user], theirs) || !has(&self.rows[other], class));
+                    .all(|&(other, theirs)| !self.rows[user].contains(theirs) || !self.rows[other].contains(class));
                 if alone {
                     chosen.push((user, class));
                 }
@@ -166,7 +121,7 @@ impl Problem {
     fn hardest(&self, uncovered: &[Bits]) -> Option<(usize, usize, Vec<usize>)> {
         let mut best: Option<(usize, usize, Vec<usize>)> = None;
         for (user, row) in uncovered.iter().enumerate() {
-            for class in ones(row) {
+            for class in row.ones() {
                 let choices = self.choices(user, class, uncovered);
                 if best.as_ref().is_none_or(|(_, _, it)| choices.len() < it.len()) {
                     let single = choices.len() <= 1;
@@ -185,9 +140,9 @@ impl Problem {
         loop {
             let mut progress = false;
             for user in 0..uncovered.len() {
-                let classes: Vec<usize> = ones(&uncovered[user]).collect();
+                let classes: Vec<usize> = uncovered[user].ones().collect();
                 for class in classes {
-                    if !has(&uncovered[user], class) {
+                    if !uncovered[user].contains(class) {
                         continue;
                     }
                     let choices = self.choices(user, class, uncovered);
@@ -276,10 +231,10 @@ fn solve(reduced: &[Bits], classes: usize, limits: &Limits, deadline: Instant) -
     // Candidates may take half of what is left; the search and the greedy cover need the rest.
     let enumeration_deadline = Instant::now() + deadline.saturating_duration_since(Instant::now()) / 2;
     // Which users hold each class, to intersect a candidate only with the rows it meets.
-    let mut holders: Vec<Bits> = vec![bits(reduced.len()); classes];
+    let mut holders: Vec<Bits> = vec![Bits::empty(reduced.len()); classes];
     for (user, row) in reduced.iter().enumerate() {
-        for class in ones(row) {
-            set(&mut holders[class], user);
+        for class in row.ones() {
+            holders[class].set(user);
         }
     }
     // A row is a forced role when it is the smallest closed set around one of its classes: every role
@@ -288,24 +243,22 @@ fn solve(reduced: &[Bits], classes: usize, limits: &Limits, deadline: Instant) -
         .iter()
         .map(|users| {
             let mut meet: Option<Bits> = None;
-            for user in ones(users) {
+            for user in users.ones() {
                 meet = Some(match meet {
                     None => reduced[user].clone(),
-                    Some(it) => and(&it, &reduced[user]),
+                    Some(it) => it.and(&reduced[user]),
                 });
             }
-            meet.unwrap_or_else(|| bits(classes))
+            meet.unwrap_or_else(|| Bits::empty(classes))
         })
         .collect();
     let forced: Vec<usize> =
-        (0..reduced.len()).filter(|&user| ones(&reduced[user]).any(|class| closure[class] == reduced[user])).collect();
+        (0..reduced.len()).filter(|&user| reduced[user].ones().any(|class| closure[class] == reduced[user])).collect();
     let mut uncovered = reduced.to_vec();
     for &user in &forced {
         for other in 0..reduced.len() {
-            if subset(&reduced[user], &reduced[other]) {
-                for (word, mask) in uncovered[other].iter_mut().zip(&reduced[user]) {
-                    *word &= !mask;
-                }
+            if reduced[user].is_subset(&reduced[other]) {
+                uncovered[other].and_not_assign(&reduced[user]);
             }
         }
     }
@@ -314,21 +267,19 @@ fn solve(reduced: &[Bits], classes: usize, limits: &Limits, deadline: Instant) -
     let mut seen: BitsMap<()> = BitsMap::default();
     let mut intents: Vec<Bits> = Vec::new();
     for (user, row) in reduced.iter().enumerate() {
-        if !is_empty(&uncovered[user]) && seen.insert(row.clone(), ()).is_none() {
+        if !uncovered[user].is_empty() && seen.insert(row.clone(), ()).is_none() {
             intents.push(row.clone());
         }
     }
     let mut at = 0;
     let mut complete = true;
     while at < intents.len() {
-        let mut touching = bits(reduced.len());
-        for class in ones(&intents[at]) {
-            for (word, mask) in touching.iter_mut().zip(&holders[class]) {
-                *word |= mask;
-            }
+        let mut touching = Bits::empty(reduced.len());
+        for class in intents[at].ones() {
+            touching.or_assign(&holders[class]);
         }
-        for user in ones(&touching) {
-            let meet = and(&intents[at], &reduced[user]);
+        for user in touching.ones() {
+            let meet = intents[at].and(&reduced[user]);
             if !seen.contains_key(&meet) {
                 seen.insert(meet.clone(), ());
                 intents.push(meet);
@@ -344,14 +295,14 @@ fn solve(reduced: &[Bits], classes: usize, limits: &Limits, deadline: Instant) -
         .iter()
         .map(|intent| {
             // The users holding every class of the intent.
-            let mut users = bits(reduced.len());
+            let mut users = Bits::empty(reduced.len());
             let mut first = true;
-            for class in ones(intent) {
+            for class in intent.ones() {
                 if first {
                     users = holders[class].clone();
                     first = false;
                 } else {
-                    users = and(&users, &holders[class]);
+                    users = users.and(&holders[class]);
                 }
             }
             users
@@ -359,7 +310,7 @@ fn solve(reduced: &[Bits], classes: usize, limits: &Limits, deadline: Instant) -
         .collect();
     let mut holding = vec![Vec::new(); classes];
     for (id, intent) in intents.iter().enumerate() {
-        for class in ones(intent) {
+        for class in intent.ones() {
             holding[class].push(id as u32);
         }
     }
@@ -392,11 +343,11 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
     let mut user_rows: Vec<Bits> = Vec::new();
     let mut of_user: Vec<Option<usize>> = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut b = bits(permissions);
+        let mut b = Bits::empty(permissions);
         for &p in row {
-            set(&mut b, p);
+            b.set(p);
         }
-        if is_empty(&b) {
+        if b.is_empty() {
             of_user.push(None);
             continue;
         }
@@ -408,17 +359,17 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         of_user.push(Some(at));
     }
     // Permissions held by the same users are one class.
-    let mut columns: Vec<Bits> = vec![bits(user_rows.len()); permissions];
+    let mut columns: Vec<Bits> = vec![Bits::empty(user_rows.len()); permissions];
     for (user, row) in user_rows.iter().enumerate() {
-        for p in ones(row) {
-            set(&mut columns[p], user);
+        for p in row.ones() {
+            columns[p].set(user);
         }
     }
     let mut class_of: Vec<Option<usize>> = vec![None; permissions];
     let mut by_column: BitsMap<usize> = BitsMap::default();
     let mut members: Vec<Vec<usize>> = Vec::new();
     for (p, column) in columns.into_iter().enumerate() {
-        if is_empty(&column) {
+        if column.is_empty() {
             continue;
         }
         let next = members.len();
@@ -433,10 +384,10 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
     let reduced: Vec<Bits> = user_rows
         .iter()
         .map(|row| {
-            let mut b = bits(classes);
-            for p in ones(row) {
+            let mut b = Bits::empty(classes);
+            for p in row.ones() {
                 if let Some(class) = class_of[p] {
-                    set(&mut b, class);
+                    b.set(class);
                 }
             }
             b
@@ -453,7 +404,7 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         at
     }
     for row in &reduced {
-        let mut classes_of_row = ones(row);
+        let mut classes_of_row = row.ones();
         if let Some(first) = classes_of_row.next() {
             for other in classes_of_row {
                 let (a, b) = (root(&mut parent, first), root(&mut parent, other));
@@ -463,7 +414,7 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
     }
     let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (user, row) in reduced.iter().enumerate() {
-        if let Some(class) = ones(row).next() {
+        if let Some(class) = row.ones().next() {
             parts.entry(root(&mut parent, class)).or_default().push(user);
         }
     }
@@ -475,7 +426,7 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         let mut local: Vec<usize> = Vec::new();
         let mut index: HashMap<usize, usize> = HashMap::new();
         for &user in users {
-            for class in ones(&reduced[user]) {
+            for class in reduced[user].ones() {
                 index.entry(class).or_insert_with(|| {
                     local.push(class);
                     local.len() - 1
@@ -485,9 +436,9 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         let rows: Vec<Bits> = users
             .iter()
             .map(|&user| {
-                let mut b = bits(local.len());
-                for class in ones(&reduced[user]) {
-                    set(&mut b, index[&class]);
+                let mut b = Bits::empty(local.len());
+                for class in reduced[user].ones() {
+                    b.set(index[&class]);
                 }
                 b
             })
@@ -496,9 +447,9 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         optimal &= proven;
         lower_bound += bound;
         for role in roles {
-            let mut b = bits(classes);
-            for class in ones(&role) {
-                set(&mut b, local[class]);
+            let mut b = Bits::empty(classes);
+            for class in role.ones() {
+                b.set(local[class]);
             }
             roles_over_classes.push(b);
         }
@@ -509,7 +460,7 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
     let roles: Vec<Vec<usize>> = roles_over_classes
         .iter()
         .map(|role| {
-            let mut role: Vec<usize> = ones(role).flat_map(|class| members[class].clone()).collect();
+            let mut role: Vec<usize> = role.ones().flat_map(|class| members[class].clone()).collect();
             role.sort_unstable();
             role
         })
@@ -518,18 +469,18 @@ pub fn mine(rows: &[Vec<usize>], permissions: usize, limits: &Limits) -> Solutio
         .iter()
         .map(|row| {
             let mut fitting: Vec<usize> =
-                (0..roles_over_classes.len()).filter(|&r| subset(&roles_over_classes[r], row)).collect();
-            fitting.sort_by_key(|&r| std::cmp::Reverse(count(&roles_over_classes[r])));
+                (0..roles_over_classes.len()).filter(|&r| roles_over_classes[r].is_subset(row)).collect();
+            fitting.sort_by_key(|&r| std::cmp::Reverse(roles_over_classes[r].count()));
             let mut kept: Vec<usize> = Vec::new();
-            let mut covered = bits(classes);
+            let mut covered = Bits::empty(classes);
             for r in fitting {
                 let role = &roles_over_classes[r];
-                if !subset(role, &covered) {
+                if !role.is_subset(&covered) {
                     kept.push(r);
-                    covered = covered.iter().zip(role).map(|(a, b)| a | b).collect();
+                    covered.or_assign(role);
                 }
             }
-            debug_assert!(subset(row, &covered));
+            debug_assert!(row.is_subset(&covered));
             kept.sort_unstable();
             kept
         })
