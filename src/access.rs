@@ -156,24 +156,43 @@ fn rule_spans(file: FileId, node: &crate::syntax::Node, count: usize) -> Vec<Opt
     (0..count).map(|index| items.get(index).map(|item| (file, item.span))).collect()
 }
 
+/// The rules of role `slug` as Infisical stores them: the repository's custom role, else the predefined one;
+/// none when neither is there (or the custom role's rules would be rejected).
+pub fn role_rules(catalog: &Catalog, project: &Project, slug: &str) -> Vec<StoredRule> {
+    match project.roles.iter().find(|it| it.slug.value == slug) {
+        Some(role) => role.permissions.as_ref().and_then(|it| it.stored.clone()).unwrap_or_default(),
+        None => catalog
+            .predefined_roles()
+            .iter()
+            .find(|it| it.slug == slug)
+            .map(|it| predefined_rules(&it.permissions))
+            .unwrap_or_default(),
+    }
+}
+
 /// A predefined role's rules as Infisical builds them (never validated: they may mix legacy actions).
 pub fn predefined_rules(permissions: &[Value]) -> Vec<StoredRule> {
-    permissions
-        .iter()
-        .filter_map(|rule| {
-            Some(StoredRule {
-                subject: rule.get("subject")?.as_str()?.to_string(),
-                actions: rule
-                    .get("action")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(|it| it.as_str().map(str::to_string))
-                    .collect(),
-                inverted: None,
-                conditions: None,
-            })
-        })
-        .collect()
+    permissions.iter().filter_map(stored_rule).collect()
+}
+
+/// A rule in the API's shape (`subject` a string or a one-element list, `action` a list or a packed
+/// comma-separated string, `inverted`, `conditions`) as stored; `None` when it has no subject or actions.
+pub fn stored_rule(rule: &Value) -> Option<StoredRule> {
+    let subject = match rule.get("subject")? {
+        Value::Array(items) => items.first()?.as_str()?.to_owned(),
+        other => other.as_str()?.to_owned(),
+    };
+    let actions = match rule.get("action")? {
+        Value::Array(items) => items.iter().filter_map(|it| it.as_str().map(str::to_owned)).collect(),
+        Value::String(text) => text.split(',').map(str::to_owned).collect(),
+        _ => return None,
+    };
+    Some(StoredRule {
+        subject,
+        actions,
+        inverted: rule.get("inverted").and_then(Value::as_bool),
+        conditions: rule.get("conditions").and_then(Value::as_object).filter(|it| !it.is_empty()).cloned(),
+    })
 }
 
 /// The templating context of a member: identities by id and name, users by id and email.

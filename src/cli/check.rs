@@ -36,10 +36,7 @@ pub fn run_with(path: &Path, common: &CommonArgs, catalog: &Catalog, lint: Optio
     if common.fix {
         let fixed = crate::fix::safe_fixes(&analysis.db, &analysis.diagnostics);
         for (file, text) in &fixed.files {
-            let temporary = file.with_extension("permc-tmp");
-            std::fs::write(&temporary, text)
-                .map_err(|error| format!("cannot write `{}`: {error}", temporary.display()))?;
-            std::fs::rename(&temporary, file).map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
+            super::write_file(file, text)?;
         }
         let mut err = std::io::stderr().lock();
         let _ = writeln!(
@@ -68,8 +65,7 @@ pub fn run_with(path: &Path, common: &CommonArgs, catalog: &Catalog, lint: Optio
                 .as_array()
                 .map_or(0, |it| it.iter().filter_map(|f| f["count"].as_u64()).sum::<u64>());
             let text = serde_json::to_string_pretty(&baseline).map_err(|error| error.to_string())?;
-            std::fs::write(file, format!("{text}\n"))
-                .map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
+            super::write_file(file, &format!("{text}\n"))?;
             let _ = writeln!(std::io::stdout().lock(), "wrote {count} findings to the baseline `{}`", file.display());
             return Ok(exit::CLEAN);
         }

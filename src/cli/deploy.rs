@@ -105,7 +105,7 @@ pub struct ImportArgs {
 }
 
 /// Analyses the repository; refuses (printing the errors) when `permc check` would fail.
-fn checked(path: &Path, catalog: &Catalog, what: &str) -> Result<Analysis, String> {
+pub(super) fn checked(path: &Path, catalog: &Catalog, what: &str) -> Result<Analysis, String> {
     let analysis = workspace::analyze(path, catalog).map_err(|error| error.to_string())?;
     let errors = analysis.error_count();
     if errors > 0 {
@@ -157,8 +157,7 @@ pub fn build(args: &BuildArgs, catalog: &Catalog) -> Result<u8, String> {
         }))
         .map_err(|error| error.to_string())?;
         let path = args.out.join(file_name(&object.address));
-        std::fs::write(&path, format!("{text}\n"))
-            .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+        super::write_file(&path, &format!("{text}\n"))?;
     }
     let mut out = std::io::stdout().lock();
     writeln!(out, "wrote {} objects to `{}`", objects.len(), args.out.display()).map_err(|error| error.to_string())?;
@@ -251,8 +250,7 @@ pub fn plan(args: &PlanArgs, catalog: &Catalog) -> u8 {
         print(&plan::render(&plan))?;
         if let Some(path) = &args.out {
             let text = serde_json::to_string_pretty(&plan).map_err(|error| error.to_string())?;
-            std::fs::write(path, format!("{text}\n"))
-                .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+            super::write_file(path, &format!("{text}\n"))?;
         }
         Ok::<_, String>(if plan.is_empty() { 0 } else { 2 })
     })();
@@ -397,7 +395,7 @@ pub fn import(args: &ImportArgs, catalog: &Catalog) -> Result<u8, String> {
     std::fs::create_dir_all(&args.out).map_err(|error| format!("cannot create `{}`: {error}", args.out.display()))?;
     for (name, text) in &files {
         let path = args.out.join(name);
-        std::fs::write(&path, text).map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+        super::write_file(&path, text)?;
     }
     print(&format!("imported {summary} into {} files under `{}`\n", files.len(), args.out.display()))?;
     Ok(exit::CLEAN)

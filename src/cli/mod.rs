@@ -274,6 +274,14 @@ fn load_catalog_file(path: Option<&std::path::Path>) -> Result<&'static Catalog,
     }
 }
 
+/// Writes `text` to `path` beside it first and renames it into place, so that a file is never left half
+/// written.
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let temporary = path.with_extension("permc-tmp");
+    std::fs::write(&temporary, text).map_err(|error| format!("cannot write `{}`: {error}", temporary.display()))?;
+    std::fs::rename(&temporary, path).map_err(|error| format!("cannot write `{}`: {error}", path.display()))
+}
+
 /// The current time in Unix milliseconds.
 fn now_ms() -> i64 {
     use std::time::{SystemTime, UNIX_EPOCH};

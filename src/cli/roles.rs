@@ -102,15 +102,7 @@ fn suggest(args: &SuggestArgs) -> Result<u8, String> {
 
 fn suggest_repository(args: &SuggestArgs) -> Result<u8, String> {
     let catalog = crate::catalog::Catalog::builtin();
-    let analysis = crate::workspace::analyze(&args.path, catalog).map_err(|error| error.to_string())?;
-    if analysis.error_count() > 0 {
-        return Err(format!(
-            "`permc check` reports {} errors in `{}`: fix them first (`permc check {}`)",
-            analysis.error_count(),
-            args.path.display(),
-            args.path.display()
-        ));
-    }
+    let analysis = super::deploy::checked(&args.path, catalog, "suggest roles")?;
     let options = crate::roles::propose::Options {
         min_members: args.min_members,
         reuse: !args.no_reuse,
@@ -134,11 +126,7 @@ fn suggest_repository(args: &SuggestArgs) -> Result<u8, String> {
         };
         let files = crate::roles::write::rewrite(catalog, &analysis, &proposal, &root)?;
         for (path, text) in &files {
-            // Write beside, then rename: a file is never left half written.
-            let temporary = path.with_extension("permc-tmp");
-            std::fs::write(&temporary, text)
-                .map_err(|error| format!("cannot write `{}`: {error}", temporary.display()))?;
-            std::fs::rename(&temporary, path).map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+            super::write_file(path, text)?;
         }
         writeln!(
             out,

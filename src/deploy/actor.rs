@@ -12,9 +12,10 @@
 use serde_json::{Map, Value, json};
 
 use super::desired::Kind;
-use super::effect::{active, role_slug, stored};
 use super::live::Live;
+use super::live::{active, role_slug};
 use super::plan::{Action, Plan};
+use crate::access::stored_rule as stored;
 use crate::catalog::Catalog;
 use crate::check::rules::StoredRule;
 use crate::eval::{self, EvalRule, Identity};

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::desired::{Kind, Object};
-use super::live::Live;
+use super::live::{Live, active, role_slug};
+use crate::access::stored_rule as stored;
 use crate::catalog::Catalog;
 use crate::check::rules::StoredRule;
 use crate::eval::{self, EvalRule, Identity};
@@ -37,53 +38,8 @@ pub struct Effect {
 /// At most this many members are summarised; a plan says how many more there are.
 pub const MEMBER_LIMIT: usize = 200;
 
-/// A rule as the API writes it.
-pub fn stored(rule: &Value) -> Option<StoredRule> {
-    let subject = match rule.get("subject")? {
-        Value::Array(items) => items.first()?.as_str()?.to_owned(),
-        other => other.as_str()?.to_owned(),
-    };
-    let actions = match rule.get("action")? {
-        Value::Array(items) => items.iter().filter_map(|it| it.as_str().map(str::to_owned)).collect(),
-        Value::String(text) => text.split(',').map(str::to_owned).collect(),
-        _ => return None,
-    };
-    Some(StoredRule {
-        subject,
-        actions,
-        inverted: rule.get("inverted").and_then(Value::as_bool),
-        conditions: rule.get("conditions").and_then(Value::as_object).filter(|it| !it.is_empty()).cloned(),
-    })
-}
-
 fn rules_of(permissions: &Value) -> impl Iterator<Item = StoredRule> + '_ {
     permissions.as_array().into_iter().flatten().filter_map(stored)
-}
-
-/// Whether a grant in the API's shape (`isTemporary`, `temporaryRange`, `temporaryAccessStartTime`) is active
-/// at `now_ms`. Without a start it starts when applied, so it is active.
-pub fn active(grant: &Value, now_ms: i64) -> bool {
-    if grant.get("isTemporary") != Some(&Value::Bool(true)) {
-        return true;
-    }
-    let Some(range) = grant.get("temporaryRange").and_then(Value::as_str).and_then(crate::check::values::parse_ms)
-    else {
-        return false;
-    };
-    match grant.get("temporaryAccessStartTime").and_then(Value::as_str) {
-        None => true,
-        Some(start) => {
-            crate::check::values::parse_iso_datetime_ms(start).is_some_and(|start| now_ms < start + range as i64)
-        }
-    }
-}
-
-/// A role's slug in a membership's `roles` entry (custom roles come back as `custom` + `customRoleSlug`).
-pub fn role_slug(role: &Value) -> &str {
-    match role.get("role").and_then(Value::as_str) {
-        Some("custom") | None => role.get("customRoleSlug").and_then(Value::as_str).unwrap_or_default(),
-        Some(slug) => slug,
-    }
 }
 
 /// A member's stored rules in Infisical's order (roles, then privileges), given its roles (API shape), the

@@ -150,10 +150,7 @@ fn roles_of(raw: &Value) -> Value {
         roles
             .iter()
             .map(|role| {
-                let slug = match role.get("role").and_then(Value::as_str) {
-                    Some("custom") | None => role.get("customRoleSlug").cloned().unwrap_or(Value::Null),
-                    Some(slug) => json!(slug),
-                };
+                let slug = json!(super::live::role_slug(role));
                 if role.get("isTemporary") == Some(&Value::Bool(true)) {
                     let mut entry = Map::new();
                     entry.insert("role".into(), slug);

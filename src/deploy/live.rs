@@ -59,15 +59,38 @@ fn list<'a>(value: &'a Value, key: &str) -> &'a [Value] {
     value.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 
+/// Whether a grant in the API's shape (`isTemporary`, `temporaryRange`, `temporaryAccessStartTime`) is active
+/// at `now_ms`. Without a start it starts when applied, so it is active.
+pub fn active(grant: &Value, now_ms: i64) -> bool {
+    if grant.get("isTemporary") != Some(&Value::Bool(true)) {
+        return true;
+    }
+    let Some(range) = grant.get("temporaryRange").and_then(Value::as_str).and_then(crate::check::values::parse_ms)
+    else {
+        return false;
+    };
+    match grant.get("temporaryAccessStartTime").and_then(Value::as_str) {
+        None => true,
+        Some(start) => {
+            crate::check::values::parse_iso_datetime_ms(start).is_some_and(|start| now_ms < start + range as i64)
+        }
+    }
+}
+
+/// A role's slug in a membership's `roles` entry (custom roles come back as `custom` + `customRoleSlug`).
+pub fn role_slug(role: &Value) -> &str {
+    match role.get("role").and_then(Value::as_str) {
+        Some("custom") | None => role.get("customRoleSlug").and_then(Value::as_str).unwrap_or_default(),
+        Some(slug) => slug,
+    }
+}
+
 /// A membership's roles in canonical form: custom roles by slug (the API says `custom` + `customRoleSlug`).
 pub fn canonical_roles(roles: &[Value]) -> Value {
     let mut out: Vec<Value> = roles
         .iter()
         .map(|role| {
-            let slug = match str_of(role, "role") {
-                Some("custom") | None => str_of(role, "customRoleSlug").unwrap_or_default(),
-                Some(slug) => slug,
-            };
+            let slug = role_slug(role);
             let temporary = if role.get("isTemporary") == Some(&Value::Bool(true)) {
                 canonical::temporary(str_of(role, "temporaryRange"), str_of(role, "temporaryAccessStartTime"))
             } else {

@@ -36,14 +36,12 @@ pub struct Options {
 pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let sets = rule_sets(project);
-    let predefined: Vec<StoredRule> =
-        catalog.predefined_roles().iter().flat_map(|role| crate::access::predefined_rules(&role.permissions)).collect();
-    // The scopes access policies protect are compared with privileges too.
+    // The scopes access policies protect are compared with privileges too. (Predefined roles have no
+    // conditions: nothing to seed.)
     let protected = policies::protected_scopes(project);
     let every_rule = sets
         .iter()
         .flat_map(|set| set.stored.iter())
-        .chain(&predefined)
         .map(|rule| (rule.subject.as_str(), rule.conditions.as_ref()))
         .chain(protected.iter().map(|(_, rule)| (rule.subject.as_str(), rule.conditions.as_ref())));
     crate::scope::reset();

@@ -246,9 +246,19 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
             Some((member, privilege, eval::order(catalog, stored)))
         })
         .collect();
-    for (_, _, prepared) in &privileges {
-        for rule in prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets") {
-            let key = memo.key(rule);
+    // Per privilege, its allows on secrets (positions in its rules) with their memo keys.
+    let allows: Vec<Vec<(usize, u32)>> = privileges
+        .iter()
+        .map(|(_, _, prepared)| {
+            (0..prepared.len())
+                .filter(|&at| !prepared[at].inverted && prepared[at].subject == "secrets")
+                .map(|at| (at, memo.key(&prepared[at])))
+                .collect()
+        })
+        .collect();
+    for ((_, _, prepared), allows) in privileges.iter().zip(&allows) {
+        for &(at, key) in allows {
+            let rule = &prepared[at];
             for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
                 distinct.entry((key, action.clone())).or_insert_with(|| rule.clone());
             }
@@ -266,12 +276,12 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
         found.into_iter().collect()
     };
     let mut found: Vec<(usize, Diagnostic)> = Vec::new();
-    for (member, privilege, prepared) in &privileges {
+    for ((member, privilege, prepared), allows) in privileges.iter().zip(&allows) {
         let prepared = prepared.as_slice();
         // The first read each policy is reached by.
         let mut reached: BTreeMap<usize, (String, Request)> = BTreeMap::new();
-        for rule in prepared.iter().filter(|rule| !rule.inverted && rule.subject == "secrets") {
-            let key = memo.key(rule);
+        for &(at, key) in allows {
+            let rule = &prepared[at];
             for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
                 let Some(candidates) = overlaps.get(&(key, action.clone())) else { continue };
                 for (policy, witness) in candidates.iter() {

@@ -232,19 +232,12 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
         for (u, member) in members.iter().enumerate() {
             let held_roles: Vec<&str> =
                 member.roles.iter().filter(|it| it.temporary.is_none()).map(|it| it.role.value.as_str()).collect();
-            let mut held: BTreeSet<String> = existing
+            let held: BTreeSet<String> = held_roles
                 .iter()
-                .filter(|(slug, _)| held_roles.contains(&slug.as_str()))
-                .flat_map(|(_, set)| set.clone())
+                .flat_map(|slug| crate::access::role_rules(catalog, project, slug))
+                .flat_map(|rule| atoms(catalog, &rule))
+                .map(|(key, _)| key)
                 .collect();
-            for role in catalog.predefined_roles().iter().filter(|it| held_roles.contains(&it.slug.as_str())) {
-                held.extend(
-                    crate::access::predefined_rules(&role.permissions)
-                        .iter()
-                        .flat_map(|rule| atoms(catalog, rule))
-                        .map(|(k, _)| k),
-                );
-            }
             let mut remaining: BTreeSet<usize> = rows[u].iter().copied().collect();
             loop {
                 let mine = |at: &usize| keys[*at].as_str();
@@ -281,12 +274,7 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
         )
         .flatten()
         .map(|rule| (rule.subject.as_str(), rule.conditions.as_ref()));
-    let predefined: Vec<StoredRule> =
-        catalog.predefined_roles().iter().flat_map(|role| crate::access::predefined_rules(&role.permissions)).collect();
-    crate::scope::seed(
-        catalog,
-        every_rule.chain(predefined.iter().map(|rule| (rule.subject.as_str(), rule.conditions.as_ref()))),
-    );
+    crate::scope::seed(catalog, every_rule);
 
     // Keep the roles that serve enough members.
     let mut taken: BTreeSet<String> = project.roles.iter().map(|it| it.slug.value.clone()).collect();
@@ -423,18 +411,10 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
         }
         // Before and after, permanent grants only (temporary ones are untouched).
         let role_rules = |slug: &str| -> Vec<StoredRule> {
-            if let Some(predefined) = catalog.predefined_roles().iter().find(|it| it.slug == slug) {
-                return crate::access::predefined_rules(&predefined.permissions);
+            match roles.iter().find(|it| it.slug == slug && !it.existing) {
+                Some(proposed) => proposed.rules.iter().filter_map(crate::access::stored_rule).collect(),
+                None => crate::access::role_rules(catalog, project, slug),
             }
-            if let Some(proposed) = roles.iter().find(|it| it.slug == slug && !it.existing) {
-                return proposed.rules.iter().filter_map(crate::deploy::effect::stored).collect();
-            }
-            project
-                .roles
-                .iter()
-                .find(|it| it.slug.value == slug)
-                .and_then(|it| it.permissions.as_ref()?.stored.clone())
-                .unwrap_or_default()
         };
         let permanent_roles: Vec<&str> =
             member.roles.iter().filter(|it| it.temporary.is_none()).map(|it| it.role.value.as_str()).collect();

@@ -239,15 +239,7 @@ fn permanent_rules(catalog: &Catalog, project: &Project, member: &Member) -> (Ve
     let mut temporary = Vec::new();
     for assignment in &member.roles {
         let slug = assignment.role.value.as_str();
-        let role_rules = match catalog.predefined_roles().iter().find(|it| it.slug == slug) {
-            Some(predefined) => crate::access::predefined_rules(&predefined.permissions),
-            None => project
-                .roles
-                .iter()
-                .find(|it| it.slug.value == slug)
-                .and_then(|it| it.permissions.as_ref()?.stored.clone())
-                .unwrap_or_default(),
-        };
+        let role_rules = crate::access::role_rules(catalog, project, slug);
         match &assignment.temporary {
             None => rules.extend(role_rules),
             Some(window) => temporary.push(format!(
