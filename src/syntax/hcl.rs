@@ -23,7 +23,7 @@ use crate::source::{FileId, Span};
 const LITERAL_DATA_HELP: &str = "policy files are literal data: write the value out in full";
 
 /// The operators of a condition object, written without `$` in HCL.
-const OPERATORS: &[&str] = &["eq", "ne", "in", "all", "glob", "elemMatch"];
+pub(crate) const OPERATORS: &[&str] = &["eq", "ne", "in", "all", "glob", "elemMatch"];
 
 /// Parses HCL text. Never fails, never panics.
 pub fn parse(file: FileId, text: &str) -> Parse {
@@ -120,7 +120,7 @@ fn syntax_error(file: FileId, text: &str, error: &hcl_edit::parser::Error) -> Di
 
 /// What a block (or the document) stands for in the YAML form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Document,
     Project,
     Role,
@@ -137,7 +137,7 @@ enum Kind {
 
 /// How the blocks of one type are written into their parent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Target {
+pub(crate) enum Target {
     /// Every block is its own entry (`project`: several declarations are reported by the model).
     Each,
     /// At most one block, the entry's value.
@@ -147,11 +147,11 @@ enum Target {
 }
 
 /// A block type allowed inside a parent: HCL identifier, what it stands for, YAML key, how it is written.
-type Child = (&'static str, Kind, &'static str, Target);
+pub(crate) type Child = (&'static str, Kind, &'static str, Target);
 
 impl Kind {
     /// The block types allowed in this block's body.
-    fn children(self) -> &'static [Child] {
+    pub(crate) fn children(self) -> &'static [Child] {
         match self {
             Kind::Document => &[
                 ("project", Kind::Project, "project", Target::Each),
@@ -173,7 +173,7 @@ impl Kind {
     }
 
     /// The key the block's label is written to, and an example for messages; `None` for unlabelled blocks.
-    fn label(self) -> Option<(&'static str, &'static str)> {
+    pub(crate) fn label(self) -> Option<(&'static str, &'static str)> {
         match self {
             Kind::Project => Some(("slug", "project \"payments\" { ... }")),
             Kind::Role => Some(("slug", "role \"backend-developer\" { ... }")),
@@ -188,7 +188,7 @@ impl Kind {
     }
 
     /// The context the values of this block's attributes are read in.
-    fn attribute_context(self, key: &str) -> Context {
+    pub(crate) fn attribute_context(self, key: &str) -> Context {
         match self {
             Kind::Conditions => Context::Operand,
             _ if key == "conditions" => Context::Conditions,
@@ -199,7 +199,7 @@ impl Kind {
 
 /// Where an expression stands, which decides how object keys are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Context {
+pub(crate) enum Context {
     /// Plain data: keys as written.
     Plain,
     /// A `conditions` object: keys are condition keys, values are operands.
@@ -208,6 +208,19 @@ enum Context {
     Operand,
     /// The object of `elemMatch`: keys are fields (`key`, `value`), values are operands.
     ElemMatch,
+}
+
+impl Context {
+    /// The context of the value under `key` (the key as read: operators with their `$`).
+    pub(crate) fn inner(self, key: &str) -> Context {
+        match self {
+            Context::Plain if key == "conditions" => Context::Conditions,
+            Context::Plain => Context::Plain,
+            Context::Conditions | Context::ElemMatch => Context::Operand,
+            Context::Operand if key == "$elemMatch" => Context::ElemMatch,
+            Context::Operand => Context::Plain,
+        }
+    }
 }
 
 struct Cx<'t> {
@@ -441,14 +454,7 @@ impl Cx<'_> {
                         Context::Operand if OPERATORS.contains(&name.as_str()) => format!("${name}"),
                         _ => name,
                     };
-                    let inner = match context {
-                        Context::Plain if name == "conditions" => Context::Conditions,
-                        Context::Plain => Context::Plain,
-                        Context::Conditions | Context::ElemMatch => Context::Operand,
-                        Context::Operand if name == "$elemMatch" => Context::ElemMatch,
-                        Context::Operand => Context::Plain,
-                    };
-                    let value = self.expr(value.expr(), inner);
+                    let value = self.expr(value.expr(), context.inner(&name));
                     if let Some(first) = entries.iter().find(|entry| entry.key == name) {
                         let first = first.key_span;
                         self.duplicate(&name, key_span, first);

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use super::hcl::{Context, Kind, OPERATORS, Target};
+
 /// Block-style YAML for a JSON value. Strings are plain where YAML reads them back as the same string,
 /// else JSON-quoted (a JSON string is a YAML double-quoted scalar).
 pub fn yaml(value: &Value) -> String {
@@ -88,88 +90,55 @@ fn inline(value: &Value) -> String {
     }
 }
 
-/// How a value is read where it stands (as in the HCL front end).
-#[derive(Clone, Copy, PartialEq)]
-enum Context {
-    Plain,
-    Conditions,
-    Operand,
-    ElemMatch,
-}
-
-/// The blocks of each block kind: (YAML key of the list, block type, key its label comes from).
-fn children(kind: &str) -> &'static [(&'static str, &'static str, Option<&'static str>)] {
-    match kind {
-        "document" => &[
-            ("roles", "role", Some("slug")),
-            ("identities", "identity", Some("name")),
-            ("users", "user", Some("email")),
-            ("accessPolicies", "access_policy", Some("name")),
-            ("secretPolicies", "secret_policy", Some("name")),
-        ],
-        "role" | "privilege" => &[("permissions", "permission", None)],
-        "identity" | "user" => &[("roles", "role", Some("role")), ("privileges", "privilege", Some("slug"))],
-        "access_policy" => &[("steps", "step", None)],
-        _ => &[],
-    }
-}
-
-/// A document of the YAML form as HCL blocks.
+/// A document of the YAML form as HCL blocks, in the shapes the HCL front end reads (its own tables of block
+/// types, labels and contexts).
 pub fn hcl(document: &Value) -> String {
     let mut out = String::new();
-    let Value::Object(entries) = document else { return out };
-    if let Some(project) = entries.get("project") {
-        block("project", "project", project, Some("slug"), 0, &mut out);
-    }
-    for (key, kind, label) in children("document") {
-        for item in entries.get(*key).and_then(Value::as_array).into_iter().flatten() {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            block(kind, kind, item, *label, 0, &mut out);
-        }
+    if let Value::Object(entries) = document {
+        body(Kind::Document, entries, None, 0, &mut out);
     }
     out
 }
 
-fn block(kind: &str, name: &str, value: &Value, label: Option<&str>, indent: usize, out: &mut String) {
+/// The attributes and blocks of one block (or the document) of kind `kind`.
+fn body(kind: Kind, entries: &serde_json::Map<String, Value>, label: Option<&str>, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
-    let Value::Object(entries) = value else { return };
-    let label_text =
-        label.and_then(|key| entries.get(key)).map(|it| format!(" {}", string(it.as_str().unwrap_or_default())));
-    out.push_str(&format!("{pad}{name}{} {{\n", label_text.unwrap_or_default()));
-    let inner = " ".repeat(indent + 2);
-    let blocks = children(kind);
     for (key, value) in entries {
         if Some(key.as_str()) == label || key == "$schema" {
             continue;
         }
-        if let Some((_, child, child_label)) = blocks.iter().find(|(list, ..)| list == key) {
-            let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
-            // Plain role slugs of a member are one attribute; temporary ones are blocks.
-            let plain: Vec<&Value> = items.iter().filter(|it| it.is_string()).collect();
-            if !plain.is_empty() {
-                let list = Value::Array(plain.into_iter().cloned().collect());
-                out.push_str(&format!("{inner}{} = {}\n", ident_or_string(key), expr(&list, Context::Plain)));
+        let child = kind.children().iter().find(|(_, _, list, _)| list == key);
+        let blocks: Vec<&Value> = match (child, value) {
+            (Some((_, _, _, Target::List)), Value::Array(items)) => items.iter().filter(|it| it.is_object()).collect(),
+            (Some(_), Value::Object(entries)) if !entries.is_empty() => vec![value],
+            _ => Vec::new(),
+        };
+        // What is not written as blocks is an attribute (a member's plain role slugs, empty objects).
+        let rest = match value {
+            Value::Array(items) if child.is_some() => {
+                Value::Array(items.iter().filter(|it| !it.is_object()).cloned().collect())
             }
-            for item in items.iter().filter(|it| it.is_object()) {
-                out.push('\n');
-                block(child, child, item, *child_label, indent + 2, out);
-            }
-            continue;
+            _ if blocks.is_empty() => value.clone(),
+            _ => Value::Null,
+        };
+        if !(rest.is_null() || rest.as_array().is_some_and(|it| it.is_empty() && !blocks.is_empty())) {
+            out.push_str(&format!("{pad}{} = {}\n", ident_or_string(key), expr(&rest, kind.attribute_context(key))));
         }
-        if key == "conditions" && value.as_object().is_some_and(|it| !it.is_empty()) {
-            out.push_str(&format!("{inner}conditions {{\n"));
-            for (field, operand) in value.as_object().into_iter().flatten() {
-                out.push_str(&format!("{inner}  {} = {}\n", ident_or_string(field), expr(operand, Context::Operand)));
+        if let Some((name, child, _, _)) = child {
+            for block in blocks {
+                if kind != Kind::Document || !out.is_empty() {
+                    out.push('\n');
+                }
+                let Value::Object(entries) = block else { continue };
+                let label_key = child.label().map(|(key, _)| key);
+                let label = label_key.and_then(|key| entries.get(key)).and_then(Value::as_str);
+                let label_text = label.map(|it| format!(" {}", string(it))).unwrap_or_default();
+                out.push_str(&format!("{pad}{name}{label_text} {{\n"));
+                body(*child, entries, label_key, indent + 2, out);
+                out.push_str(&format!("{pad}}}\n"));
             }
-            out.push_str(&format!("{inner}}}\n"));
-            continue;
         }
-        let context = if key == "conditions" { Context::Conditions } else { Context::Plain };
-        out.push_str(&format!("{inner}{} = {}\n", ident_or_string(key), expr(value, context)));
     }
-    out.push_str(&format!("{pad}}}\n"));
 }
 
 fn expr(value: &Value, context: Context) -> String {
@@ -189,14 +158,7 @@ fn expr(value: &Value, context: Context) -> String {
                         (Context::Operand, Some(bare)) => bare.to_owned(),
                         _ => ident_or_string(key),
                     };
-                    let inner = match context {
-                        Context::Plain if key == "conditions" => Context::Conditions,
-                        Context::Plain => Context::Plain,
-                        Context::Conditions | Context::ElemMatch => Context::Operand,
-                        Context::Operand if key == "$elemMatch" => Context::ElemMatch,
-                        Context::Operand => Context::Plain,
-                    };
-                    format!("{shown} = {}", expr(value, inner))
+                    format!("{shown} = {}", expr(value, context.inner(key)))
                 })
                 .collect();
             if parts.is_empty() { "{}".to_owned() } else { format!("{{ {} }}", parts.join(", ")) }
@@ -208,9 +170,6 @@ fn expr(value: &Value, context: Context) -> String {
         other => other.to_string(),
     }
 }
-
-/// The operators written bare in HCL operand objects (`{ in = [...] }` is `{ $in: [...] }`).
-const OPERATORS: &[&str] = &["eq", "ne", "in", "all", "glob", "elemMatch"];
 
 fn ident_or_string(key: &str) -> String {
     let ident = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
