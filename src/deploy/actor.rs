@@ -123,9 +123,11 @@ pub fn boundary_warnings(catalog: &Catalog, live: &Live, actor: &Actor, plan: &P
     let mut seen: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for change in plan.changes.iter().filter(|it| matches!(it.kind, Kind::IdentityPrivilege | Kind::UserPrivilege)) {
-        let member = change.object.as_ref().and_then(|it| it.member.clone()).or_else(|| {
-            live.objects.iter().find(|it| it.object.address == change.address).and_then(|it| it.object.member.clone())
-        });
+        let member = change
+            .object
+            .as_ref()
+            .and_then(|it| it.member.clone())
+            .or_else(|| live.get(&change.address).and_then(|it| it.object.member.clone()));
         let Some(member) = member.filter(|it| !seen.contains(it)) else { continue };
         seen.push(member.clone());
         let membership_kind =
@@ -200,9 +202,11 @@ pub fn refusals(live: &Live, actor: &Actor, rules: &[EvalRule], plan: &Plan) -> 
             ));
             continue;
         }
-        let member = change.object.as_ref().and_then(|it| it.member.clone()).or_else(|| {
-            live.objects.iter().find(|it| it.object.address == change.address).and_then(|it| it.object.member.clone())
-        });
+        let member = change
+            .object
+            .as_ref()
+            .and_then(|it| it.member.clone())
+            .or_else(|| live.get(&change.address).and_then(|it| it.object.member.clone()));
         let identity_id = change
             .object
             .as_ref()

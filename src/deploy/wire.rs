@@ -87,10 +87,7 @@ fn roles_body(object: &Object, ids: &Ids) -> Value {
     for role in roles.as_array_mut().into_iter().flatten() {
         ids.start(role);
     }
-    // An empty list is refused (`roles` has `.min(1)`); no roles at all is `no-access`.
-    if roles.as_array().is_none_or(Vec::is_empty) {
-        roles = json!([{ "role": "no-access", "isTemporary": false }]);
-    }
+    // Never empty: `permc check` requires a role for every member (the routes refuse an empty list).
     json!({ "roles": roles })
 }
 
