@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 use crate::catalog::{Catalog, ConditionKind};
 use crate::eval::{self, EvalRule};
 use crate::glob;
-use crate::lang::{Lang, Unsupported};
+use crate::lang::{FxBuild, Lang, Unsupported};
 
 /// The most disjoint pieces a region may be split into before a question is given up.
 const PIECE_LIMIT: usize = 4_096;
@@ -210,7 +210,7 @@ pub struct Group {
     inverted: Vec<bool>,
     unconditional: Vec<bool>,
     /// `None` when the group cannot be modelled; the reason.
-    regions: Result<Vec<Product>, String>,
+    regions: Result<Vec<Arc<Product>>, String>,
 }
 
 /// The answer to a question about a group.
@@ -269,9 +269,21 @@ impl Group {
         members: Vec<usize>,
         sources: &[usize],
     ) -> Group {
+        let model = model(catalog, rules, subject, &members, sources)
+            .map(|(fields, regions)| (fields, regions.into_iter().map(Arc::new).collect()));
+        Group::assemble(rules, subject, action, members, model)
+    }
+
+    fn assemble<R: Borrow<EvalRule>>(
+        rules: &[R],
+        subject: &str,
+        action: &str,
+        members: Vec<usize>,
+        model: Result<(Vec<Field>, Vec<Arc<Product>>), String>,
+    ) -> Group {
         let inverted = members.iter().map(|&at| rules[at].borrow().inverted).collect();
         let unconditional = members.iter().map(|&at| rules[at].borrow().conditions.is_none()).collect();
-        let (fields, regions) = match model(catalog, rules, subject, &members, sources) {
+        let (fields, regions) = match model {
             Ok((fields, regions)) => (fields, Ok(regions)),
             Err(why) => (Vec::new(), Err(why)),
         };
@@ -316,7 +328,7 @@ impl Group {
         for &position in removed {
             // Where the removed rule decides: its region minus every rule of higher priority. A kept rule
             // that takes part of it away answers there instead.
-            let mut decided = vec![regions[position].clone()];
+            let mut decided = vec![Product::clone(&regions[position])];
             for (higher, region) in regions.iter().enumerate().skip(position + 1) {
                 let mut takes = false;
                 for piece in &decided {
@@ -506,7 +518,7 @@ impl Group {
         }
         let inner = || -> Result<Outcome, Unsupported> {
             let regions = self.regions.as_ref().map_err(|why| Unsupported(why.clone()))?;
-            Ok(match self.walk(vec![regions[position].clone()], &allows, false)? {
+            Ok(match self.walk(vec![Product::clone(&regions[position])], &allows, false)? {
                 Walk::Found(piece) => Outcome::Differs { witness: self.request(&piece)?, before: false, after: true },
                 Walk::Never(_) => Outcome::Same { covering: Vec::new() },
             })
@@ -517,7 +529,7 @@ impl Group {
     /// Whether every object the rule at `position` matches is matched by one of the rules at `others`.
     pub fn covered_by(&self, position: usize, others: &[usize]) -> Result<bool, String> {
         let regions = self.regions.as_ref().map_err(Clone::clone)?;
-        let mut rest = vec![regions[position].clone()];
+        let mut rest = vec![Product::clone(&regions[position])];
         for &other in others {
             rest = subtract(rest, &regions[other]).map_err(|it| it.0)?;
             if rest.is_empty() {
@@ -809,10 +821,129 @@ enum Question {
 /// [`Memo::group`] (subject and action); answers name rules by their position in the group.
 #[derive(Default)]
 pub struct Memo {
-    keys: HashMap<(bool, String), u32>,
-    groups: HashMap<(String, String), u32>,
+    keys: HashMap<(bool, String), u32, FxBuild>,
+    groups: HashMap<(String, String), u32, FxBuild>,
     names: Vec<(String, String)>,
-    answers: HashMap<(u32, Vec<u32>, Question), Outcome>,
+    answers: HashMap<(u32, Vec<u32>, Question), Outcome, FxBuild>,
+    regions: Regions,
+}
+
+/// Rules' regions, remembered by [`Memo::key`]: a rule's set of a string field (over the run's seeded
+/// universe) depends on the rule and the field only, of a tag field on the tags the group mentions, and its
+/// region on the fields of the group.
+#[derive(Default)]
+struct Regions {
+    /// Per subject and condition name: the field over its seeded universe, `None` when it has none.
+    ids: HashMap<String, HashMap<String, Option<u32>, FxBuild>, FxBuild>,
+    /// Per subject, tag field and the tags a group mentions: the field over their truth table.
+    tag_ids: HashMap<(String, String, Vec<String>), u32, FxBuild>,
+    fields: Vec<Field>,
+    /// The lists of fields groups are modelled over, by their ids.
+    lists: HashMap<Vec<u32>, u32, FxBuild>,
+    /// Per field and rule key: the rule's set, `None` when the seeded universe cannot express it.
+    sets: HashMap<(u32, u32), Option<Set>, FxBuild>,
+    /// Per list of fields and rule key: the rule's region, `None` as for `sets`.
+    products: HashMap<(u32, u32), Option<Arc<Product>>, FxBuild>,
+    /// Per rule key: whether a condition holds a template.
+    templated: HashMap<u32, bool, FxBuild>,
+}
+
+impl Regions {
+    /// The fields and regions of the group of `rules` (with their keys), as [`model`] gives them, when
+    /// every string field has a seeded universe that expresses every condition; `None` otherwise.
+    fn model(
+        &mut self,
+        catalog: &Catalog,
+        subject: &str,
+        rules: &[&EvalRule],
+        keys: &[u32],
+    ) -> Option<(Vec<Field>, Vec<Arc<Product>>)> {
+        let definition = catalog.subject(subject)?;
+        let mut names: Vec<&str> = Vec::new();
+        for (rule, key) in rules.iter().zip(keys) {
+            if *self.templated.entry(*key).or_insert_with(|| rule.is_templated()) {
+                return None;
+            }
+            names.extend(rule.conditions.iter().flatten().map(|(name, _)| name.as_str()));
+        }
+        names.sort_unstable();
+        names.dedup();
+        let mut ids = Vec::with_capacity(names.len());
+        for name in &names {
+            let exists = definition.fields.contains_key(*name);
+            ids.push(match definition.condition(name)?.kind {
+                ConditionKind::String => self.field(subject, name, false, exists)?,
+                ConditionKind::Path => self.field(subject, name, true, exists)?,
+                // A tag field's rows are the combinations of the tags the group's rules mention.
+                ConditionKind::Tags => {
+                    let mut atoms = BTreeSet::new();
+                    for rule in rules {
+                        if let Some(value) = rule.conditions.as_ref().and_then(|it| it.get(*name)) {
+                            collect_strings(value, &mut atoms);
+                        }
+                    }
+                    if atoms.len() > ATOM_LIMIT {
+                        return None;
+                    }
+                    self.tags(subject, name, exists, atoms.into_iter().collect())
+                }
+                ConditionKind::Metadata => return None,
+            });
+        }
+        let next = self.lists.len() as u32;
+        let list = *self.lists.entry(ids.clone()).or_insert(next);
+        let mut regions = Vec::with_capacity(rules.len());
+        for (rule, key) in rules.iter().zip(keys) {
+            if let Some(found) = self.products.get(&(list, *key)) {
+                regions.push(found.clone()?);
+                continue;
+            }
+            let mut sets = Vec::with_capacity(ids.len());
+            let mut expressed = true;
+            for (id, name) in ids.iter().zip(&names) {
+                let field = &self.fields[*id as usize];
+                let set = self
+                    .sets
+                    .entry((*id, *key))
+                    .or_insert_with(|| field_set(field, rule.conditions.as_ref().and_then(|it| it.get(*name))).ok());
+                match set {
+                    Some(set) => sets.push(set.clone()),
+                    None => {
+                        expressed = false;
+                        break;
+                    }
+                }
+            }
+            let product = expressed.then(|| Arc::new(Product(sets)));
+            self.products.insert((list, *key), product.clone());
+            regions.push(product?);
+        }
+        let fields = ids.iter().map(|id| self.fields[*id as usize].clone()).collect();
+        Some((fields, regions))
+    }
+
+    fn tags(&mut self, subject: &str, name: &str, exists: bool, atoms: Vec<String>) -> u32 {
+        let key = (subject.to_owned(), name.to_owned(), atoms);
+        if let Some(id) = self.tag_ids.get(&key) {
+            return *id;
+        }
+        self.fields.push(Field { name: name.to_owned(), exists, values: Values::Tags(key.2.clone()) });
+        let id = self.fields.len() as u32 - 1;
+        self.tag_ids.insert(key, id);
+        id
+    }
+
+    fn field(&mut self, subject: &str, name: &str, path: bool, exists: bool) -> Option<u32> {
+        if let Some(id) = self.ids.get(subject).and_then(|it| it.get(name)) {
+            return *id;
+        }
+        let id = universe::seeded(name, path).map(|universe| {
+            self.fields.push(Field { name: name.to_owned(), exists, values: Values::Strings(universe) });
+            self.fields.len() as u32 - 1
+        });
+        self.ids.entry(subject.to_owned()).or_default().insert(name.to_owned(), id);
+        id
+    }
 }
 
 impl Memo {
@@ -851,7 +982,11 @@ impl Memo {
             return answer.clone();
         }
         let (subject, action) = &self.names[group as usize];
-        let built = Group::build(catalog, rules, subject, action, (0..rules.len()).collect());
+        let members = (0..rules.len()).collect();
+        let built = match self.regions.model(catalog, subject, rules, &key.1) {
+            Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
+            None => Group::build(catalog, rules, subject, action, members),
+        };
         let answer = match &key.2 {
             Question::Removal(removed) => built.removal(removed),
             Question::MeetsAllow(position) => built.meets_allow(*position),

@@ -103,11 +103,22 @@ pub fn run_with(path: &Path, common: &CommonArgs, catalog: &Catalog, lint: Optio
             out.write_all(render::github(db, &analysis.diagnostics).as_bytes()).map_err(|error| error.to_string())?;
         }
         ReportFormat::Human => {
-            let choice =
-                if use_color(common.color) { termcolor::ColorChoice::Always } else { termcolor::ColorChoice::Never };
+            use rayon::prelude::*;
+            let color = use_color(common.color);
+            let choice = if color { termcolor::ColorChoice::Always } else { termcolor::ColorChoice::Never };
             let mut out = termcolor::BufferedStandardStream::stdout(choice);
-            for diagnostic in &analysis.diagnostics {
-                render::human_styled(db, diagnostic, &mut out).map_err(|error| error.to_string())?;
+            // Rendered in parallel, written in order.
+            let rendered: Vec<termcolor::Buffer> = analysis
+                .diagnostics
+                .par_iter()
+                .map(|diagnostic| {
+                    let mut buffer = if color { termcolor::Buffer::ansi() } else { termcolor::Buffer::no_color() };
+                    render::human_styled(db, diagnostic, &mut buffer).map(|()| buffer)
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|error| error.to_string())?;
+            for buffer in &rendered {
+                out.write_all(buffer.as_slice()).map_err(|error| error.to_string())?;
             }
             let summary = render::summary(&analysis.diagnostics, db.len());
             let verdict = if analysis.error_count() > 0 { "failed" } else { "ok" };
@@ -123,5 +134,8 @@ pub fn run_with(path: &Path, common: &CommonArgs, catalog: &Catalog, lint: Optio
             out.flush().map_err(|error| error.to_string())?;
         }
     }
-    Ok(if analysis.error_count() > 0 { exit::FINDINGS } else { exit::CLEAN })
+    let code = if analysis.error_count() > 0 { exit::FINDINGS } else { exit::CLEAN };
+    // The process ends here: freeing the repository's model piece by piece would only cost time.
+    std::mem::forget(analysis);
+    Ok(code)
 }

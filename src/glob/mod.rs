@@ -80,8 +80,34 @@ impl Glob {
 }
 
 /// Whether `value` matches `pattern`; an empty pattern matches nothing.
+///
+/// Patterns are compiled once per thread: evaluation asks about the same few thousand patterns of a
+/// repository again and again.
 pub fn is_match(pattern: &str, value: &str) -> bool {
-    !pattern.is_empty() && Glob::new(pattern).is_match(value)
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    /// The most patterns kept per thread; past it the cache starts afresh.
+    const KEPT: usize = 16_384;
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Rc<Glob>>> = RefCell::new(HashMap::new());
+    }
+    if pattern.is_empty() {
+        return false;
+    }
+    let glob = COMPILED.with(|cache| {
+        if let Some(found) = cache.borrow().get(pattern) {
+            return found.clone();
+        }
+        let compiled = Rc::new(Glob::new(pattern));
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= KEPT {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), compiled.clone());
+        compiled
+    });
+    glob.is_match(value)
 }
 
 /// The regular-expression source picomatch compiles `pattern` to, as JavaScript shows it: `makeRe(pattern, {

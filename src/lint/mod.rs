@@ -64,6 +64,7 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
             sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
         members::lint_members(catalog, project, options, &index, &mut out);
         policies::lint_policies(catalog, project, &mut out);
+        repeated_privileges(catalog, project, &mut out);
     };
     match rayon::ThreadPoolBuilder::new().build() {
         Ok(pool) => {
@@ -74,7 +75,6 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
         // the same answers, possibly other witnesses.
         Err(_) => run(),
     }
-    repeated_privileges(catalog, project, &mut out);
     out
 }
 

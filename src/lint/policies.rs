@@ -13,7 +13,7 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{self, EvalRule};
 use crate::model::{AccessPolicy, Enforcement, Principal, PrincipalKind, Project, SecretPolicy, Spanned};
-use crate::scope::{Group, Memo, PathGlobs, Request};
+use crate::scope::{Group, PathGlobs, Request};
 use crate::source::{FileId, Span};
 
 pub(super) fn lint_policies(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
@@ -234,56 +234,53 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
     if protected.is_empty() {
         return;
     }
-    // Each distinct read rule is compared with the protected scopes once, on every thread; the
-    // privileges are then judged in order.
-    let mut memo = Memo::default();
-    let mut distinct: HashMap<ReadKey, EvalRule> = HashMap::new();
-    let privileges: Vec<(&crate::model::Member, &crate::model::Privilege, Vec<EvalRule>)> = project
+    use rayon::prelude::*;
+    // Each distinct read rule (by content) is compared with the protected scopes once; the privileges are
+    // then judged in order.
+    let holders: Vec<(&crate::model::Member, &crate::model::Privilege)> = project
         .members()
         .flat_map(|member| member.privileges.iter().filter(|it| it.temporary.is_none()).map(move |it| (member, it)))
-        .filter_map(|(member, privilege)| {
+        .collect();
+    // Per privilege: its rules in evaluation order, and its allows on secrets (positions) with their
+    // conditions as text.
+    type Prepared<'p> = (&'p crate::model::Member, &'p crate::model::Privilege, Vec<EvalRule>, Vec<(usize, String)>);
+    let privileges: Vec<Prepared> = holders
+        .par_iter()
+        .filter_map(|&(member, privilege)| {
             let stored = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref())?;
-            Some((member, privilege, eval::order(catalog, stored)))
-        })
-        .collect();
-    // Per privilege, its allows on secrets (positions in its rules) with their memo keys.
-    let allows: Vec<Vec<(usize, u32)>> = privileges
-        .iter()
-        .map(|(_, _, prepared)| {
-            (0..prepared.len())
+            let prepared = eval::order(catalog, stored);
+            let allows = (0..prepared.len())
                 .filter(|&at| !prepared[at].inverted && prepared[at].subject == "secrets")
-                .map(|at| (at, memo.key(&prepared[at])))
-                .collect()
+                .map(|at| (at, read_key(&prepared[at])))
+                .collect();
+            Some((member, privilege, prepared, allows))
         })
         .collect();
-    for ((_, _, prepared), allows) in privileges.iter().zip(&allows) {
-        for &(at, key) in allows {
-            let rule = &prepared[at];
+    let mut distinct: HashMap<(&str, &str), &EvalRule> = HashMap::new();
+    for (_, _, prepared, allows) in &privileges {
+        for (at, key) in allows {
+            let rule = &prepared[*at];
             for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
-                distinct.entry((key, action.clone())).or_insert_with(|| rule.clone());
+                distinct.entry((key.as_str(), action.as_str())).or_insert(rule);
             }
         }
     }
-    let overlaps: HashMap<ReadKey, Vec<(usize, Request)>> = {
-        use rayon::prelude::*;
-        let work: Vec<(&ReadKey, &EvalRule)> = distinct.iter().collect();
-        let found: Vec<(ReadKey, Vec<(usize, Request)>)> = work
-            .par_iter()
-            .map(|((key, action), rule)| {
-                ((*key, action.clone()), protected_overlaps(catalog, rule, action, &protected))
-            })
-            .collect();
-        found.into_iter().collect()
+    let overlaps: HashMap<(&str, &str), Vec<(usize, Request)>> = {
+        let work: Vec<(&(&str, &str), &&EvalRule)> = distinct.iter().collect();
+        work.par_iter()
+            .map(|&(&(key, action), rule)| ((key, action), protected_overlaps(catalog, rule, action, &protected)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
     };
-    let mut found: Vec<(usize, Diagnostic)> = Vec::new();
-    for ((member, privilege, prepared), allows) in privileges.iter().zip(&allows) {
+    let judge = |(member, privilege, prepared, allows): &Prepared| -> Option<(usize, Diagnostic)> {
         let prepared = prepared.as_slice();
         // The first read each policy is reached by.
         let mut reached: BTreeMap<usize, (String, Request)> = BTreeMap::new();
-        for &(at, key) in allows {
-            let rule = &prepared[at];
+        for (at, key) in allows {
+            let rule = &prepared[*at];
             for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
-                let Some(candidates) = overlaps.get(&(key, action.clone())) else { continue };
+                let Some(candidates) = overlaps.get(&(key.as_str(), action.as_str())) else { continue };
                 for (policy, witness) in candidates.iter() {
                     if reached.contains_key(policy) {
                         continue;
@@ -297,7 +294,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
             }
         }
         // One diagnostic per privilege, naming every policy it reaches.
-        let Some((&first, (action, witness))) = reached.iter().next() else { continue };
+        let (&first, (action, witness)) = reached.iter().next()?;
         let names: Vec<String> = reached.keys().map(|at| project.access_policies[*at].name.value.clone()).collect();
         let mut diagnostic = Diagnostic::new(
             Code::PrivilegeBypassesApproval,
@@ -328,15 +325,18 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
         } else {
             "make the privilege temporary, or leave these paths to access requests"
         };
-        found.push((first, diagnostic.help(help)));
-    }
+        Some((first, diagnostic.help(help)))
+    };
+    let mut found: Vec<(usize, Diagnostic)> = privileges.par_iter().filter_map(judge).collect();
     // Policy by policy, as the policies are declared.
     found.sort_by_key(|(at, _)| *at);
     out.extend(found.into_iter().map(|(_, diagnostic)| diagnostic));
 }
 
-/// A read rule (its [`Memo::key`]) and one of its read actions.
-type ReadKey = (u32, String);
+/// What a read rule is compared with the protected scopes by: its conditions (as text).
+fn read_key(rule: &EvalRule) -> String {
+    rule.conditions.as_ref().map(|it| serde_json::to_string(it).unwrap_or_default()).unwrap_or_default()
+}
 
 /// The protected scopes a read rule overlaps for `action`, each with a request in both.
 fn protected_overlaps(

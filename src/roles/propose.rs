@@ -462,31 +462,39 @@ pub type Holder = (String, String, FileId, Span);
 /// Members granted the same permanent privilege rules (by meaning): for the `repeated-privileges` lint.
 /// Each group: the proposed role slug and the (member, privilege slug, place) that repeat it.
 pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec<(String, Vec<Holder>)> {
-    let mut groups: BTreeMap<BTreeSet<String>, Vec<Holder>> = BTreeMap::new();
-    let mut rules_of: HashMap<BTreeSet<String>, Vec<StoredRule>> = HashMap::new();
-    for member in project.members() {
-        for privilege in member.privileges.iter().filter(|it| it.temporary.is_none()) {
-            let Some(stored) = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref()) else { continue };
+    use rayon::prelude::*;
+    // The permission keys of every permanent privilege (in parallel), then grouped in member order.
+    let privileges: Vec<(&Member, &crate::model::Privilege)> = project
+        .members()
+        .flat_map(|member| member.privileges.iter().filter(|it| it.temporary.is_none()).map(move |it| (member, it)))
+        .collect();
+    let keyed: Vec<Option<(BTreeSet<String>, &[StoredRule])>> = privileges
+        .par_iter()
+        .map(|(_, privilege)| {
+            let stored = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref())?;
             let key: BTreeSet<String> = stored.iter().flat_map(|rule| atoms(catalog, rule)).map(|(k, _)| k).collect();
-            if key.is_empty() {
-                continue;
-            }
-            rules_of.entry(key.clone()).or_insert_with(|| stored.clone());
-            let entry = groups.entry(key).or_default();
-            if !entry.iter().any(|(name, ..)| *name == member.name.value) {
-                entry.push((
-                    member.name.value.clone(),
-                    privilege.slug.value.clone(),
-                    privilege.slug.file,
-                    privilege.slug.span,
-                ));
-            }
+            (!key.is_empty()).then_some((key, stored.as_slice()))
+        })
+        .collect();
+    let mut groups: BTreeMap<BTreeSet<String>, Vec<Holder>> = BTreeMap::new();
+    let mut rules_of: HashMap<BTreeSet<String>, &[StoredRule]> = HashMap::new();
+    for ((member, privilege), keyed) in privileges.into_iter().zip(keyed) {
+        let Some((key, stored)) = keyed else { continue };
+        rules_of.entry(key.clone()).or_insert(stored);
+        let entry = groups.entry(key).or_default();
+        if !entry.iter().any(|(name, ..)| *name == member.name.value) {
+            entry.push((
+                member.name.value.clone(),
+                privilege.slug.value.clone(),
+                privilege.slug.file,
+                privilege.slug.span,
+            ));
         }
     }
     groups
         .into_iter()
         .filter(|(_, holders)| holders.len() >= min_members.max(2))
-        .map(|(key, holders)| (name_for(&rules_of[&key]), holders))
+        .map(|(key, holders)| (name_for(rules_of[&key]), holders))
         .collect()
 }
 

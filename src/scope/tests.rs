@@ -229,3 +229,56 @@ fn verdicts_agree_with_evaluation() {
     }
     assert!(same > 30 && differs > 30, "same {same}, differs {differs}");
 }
+
+/// Answers through a [`Memo`] (regions over the run's seeded universes, remembered per rule across groups)
+/// agree with groups built afresh over universes of their own; rules the seed never saw fall back to
+/// those.
+#[test]
+fn remembered_regions_agree_with_fresh_groups() {
+    let catalog = Catalog::builtin();
+    let mut rng = Rng(0x5eed_0000_0000_0042);
+    let pool: Vec<EvalRule> = (0..40)
+        .map(|_| {
+            let conditions = random_condition(&mut rng);
+            let conditions = if conditions.as_object().unwrap().is_empty() { Value::Null } else { conditions };
+            rule(rng.chance(30), &["readValue"], conditions)
+        })
+        .collect();
+    // The last rules are not announced, as a rendered template would not be.
+    reset();
+    seed(catalog, pool[..30].iter().map(|it| (it.subject.as_str(), it.conditions.as_ref())));
+    let mut memo = Memo::default();
+    let group = memo.group("secrets", "readValue");
+    let (mut same, mut differs) = (0, 0);
+    for _ in 0..400 {
+        let count = 1 + (rng.next() % 6) as usize;
+        let rules: Vec<&EvalRule> = (0..count).map(|_| rng.pick(&pool)).collect();
+        let owned: Vec<EvalRule> = rules.iter().map(|it| (*it).clone()).collect();
+        let keys: Vec<u32> = rules.iter().map(|it| memo.key(it)).collect();
+        let fresh = group_for(&owned);
+        let position = (rng.next() % count as u64) as usize;
+        let removal = !rules[position].inverted || rng.chance(50);
+        let remembered = if removal {
+            (fresh.removal(&[position]), memo.removal(catalog, group, &rules, keys, vec![position]))
+        } else {
+            (fresh.meets_allow(position), memo.meets_allow(catalog, group, &rules, keys, position))
+        };
+        match remembered {
+            (Outcome::Same { covering: fresh }, Outcome::Same { covering }) => {
+                same += 1;
+                assert_eq!(fresh, covering, "{owned:#?} at {position}");
+            }
+            (Outcome::Differs { before: b, after: a, .. }, Outcome::Differs { witness, before, after }) => {
+                differs += 1;
+                assert_eq!((b, a), (before, after), "{owned:#?} at {position}");
+                // A removal's witness is answered differently without the rule (when it evaluates at all).
+                let object = witness.object();
+                if removal && eval::can(&owned, "readValue", "secrets", object.as_ref()).is_ok() {
+                    assert!(confirm(&owned, &[position], &fresh, &witness, before, after), "{owned:#?} at {position}");
+                }
+            }
+            (fresh, remembered) => panic!("{fresh:?} and {remembered:?} for {owned:#?} at {position}"),
+        }
+    }
+    assert!(same > 50 && differs > 50, "same {same}, differs {differs}");
+}

@@ -316,6 +316,13 @@ pub(super) fn universe(field: &str, path: bool, needed: &BTreeSet<Atom>) -> Resu
     Ok(built)
 }
 
+/// The universe seeded for a field of this run, if seeding built one.
+pub(super) fn seeded(field: &str, path: bool) -> Option<Arc<Universe>> {
+    SEEDED.with(|cache| {
+        cache.borrow().iter().find(|((name, kind), _)| name == field && *kind == path).map(|(_, found)| found.clone())
+    })
+}
+
 /// The automata and seeded universes of this thread, to share with other threads of the same run.
 pub(super) struct Shared {
     automata: Vec<(Atom, Arc<Dfa>)>,
