@@ -822,7 +822,8 @@ enum Question {
 #[derive(Default)]
 pub struct Memo {
     keys: HashMap<(bool, String), u32, FxBuild>,
-    groups: HashMap<(String, String), u32, FxBuild>,
+    /// Per subject and action.
+    groups: HashMap<String, HashMap<String, u32, FxBuild>, FxBuild>,
     names: Vec<(String, String)>,
     answers: HashMap<(u32, Vec<u32>, Question), Outcome, FxBuild>,
     regions: Regions,
@@ -959,13 +960,12 @@ impl Memo {
 
     /// The identity of the group of a subject and action.
     pub fn group(&mut self, subject: &str, action: &str) -> u32 {
-        let name = (subject.to_owned(), action.to_owned());
-        if let Some(&id) = self.groups.get(&name) {
+        if let Some(&id) = self.groups.get(subject).and_then(|it| it.get(action)) {
             return id;
         }
         let id = self.names.len() as u32;
-        self.names.push(name.clone());
-        self.groups.insert(name, id);
+        self.names.push((subject.to_owned(), action.to_owned()));
+        self.groups.entry(subject.to_owned()).or_default().insert(action.to_owned(), id);
         id
     }
 
@@ -981,18 +981,24 @@ impl Memo {
         if let Some(answer) = self.answers.get(&key) {
             return answer.clone();
         }
-        let (subject, action) = &self.names[group as usize];
-        let members = (0..rules.len()).collect();
-        let built = match self.regions.model(catalog, subject, rules, &key.1) {
-            Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
-            None => Group::build(catalog, rules, subject, action, members),
-        };
+        let built = self.build(catalog, group, rules, &key.1);
         let answer = match &key.2 {
             Question::Removal(removed) => built.removal(removed),
             Question::MeetsAllow(position) => built.meets_allow(*position),
         };
         self.answers.insert(key, answer.clone());
         answer
+    }
+
+    /// [`Group::build`] for the group `group` of `rules` (in order, with their [`Memo::key`]s `keys`), with
+    /// the rules' regions remembered.
+    pub fn build(&mut self, catalog: &Catalog, group: u32, rules: &[&EvalRule], keys: &[u32]) -> Group {
+        let (subject, action) = &self.names[group as usize];
+        let members = (0..rules.len()).collect();
+        match self.regions.model(catalog, subject, rules, keys) {
+            Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
+            None => Group::build(catalog, rules, subject, action, members),
+        }
     }
 
     /// [`Group::removal`] for the group `group` of `rules` (in order, with their [`Memo::key`]s `keys`);

@@ -13,7 +13,7 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{self, EvalRule};
 use crate::model::{AccessPolicy, Enforcement, Principal, PrincipalKind, Project, SecretPolicy, Spanned};
-use crate::scope::{Group, PathGlobs, Request};
+use crate::scope::{Memo, PathGlobs, Request};
 use crate::source::{FileId, Span};
 
 pub(super) fn lint_policies(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
@@ -268,7 +268,16 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
     let overlaps: HashMap<(&str, &str), Vec<(usize, Request)>> = {
         let work: Vec<(&(&str, &str), &&EvalRule)> = distinct.iter().collect();
         work.par_iter()
-            .map(|&(&(key, action), rule)| ((key, action), protected_overlaps(catalog, rule, action, &protected)))
+            .map_init(
+                || {
+                    let mut memo = Memo::default();
+                    let keys: Vec<u32> = protected.iter().map(|(_, rule)| memo.key(rule)).collect();
+                    (memo, keys)
+                },
+                |(memo, keys), &(&(key, action), rule)| {
+                    ((key, action), protected_overlaps(catalog, memo, keys, rule, action, &protected))
+                },
+            )
             .collect::<Vec<_>>()
             .into_iter()
             .collect()
@@ -341,6 +350,8 @@ fn read_key(rule: &EvalRule) -> String {
 /// The protected scopes a read rule overlaps for `action`, each with a request in both.
 fn protected_overlaps(
     catalog: &Catalog,
+    memo: &mut Memo,
+    protected_keys: &[u32],
     rule: &EvalRule,
     action: &str,
     protected: &[(usize, EvalRule)],
@@ -358,7 +369,10 @@ fn protected_overlaps(
     }
     // The rule first, then the protected scopes; only conditions and `inverted` matter.
     let rules: Vec<&EvalRule> = std::iter::once(rule).chain(candidates.iter().map(|at| &protected[*at].1)).collect();
-    let group = Group::build(catalog, &rules, "secrets", action, (0..rules.len()).collect());
+    let keys: Vec<u32> =
+        std::iter::once(memo.key(rule)).chain(candidates.iter().map(|at| protected_keys[*at])).collect();
+    let group = memo.group("secrets", action);
+    let group = memo.build(catalog, group, &rules, &keys);
     (1..rules.len())
         .filter_map(|other| Some((protected[candidates[other - 1]].0, group.overlap(0, other).ok()??)))
         .collect()

@@ -81,26 +81,38 @@ pub struct Proposal {
 /// A permission's canonical key and its rule (one action). Beyond the canonical form, a one-element `$in`
 /// on a string field is its `$eq` (the same query; not on tag lists, where the two differ).
 fn atoms(catalog: &Catalog, rule: &StoredRule) -> Vec<(String, StoredRule)> {
+    atom_keys(catalog, rule)
+        .into_iter()
+        .zip(&rule.actions)
+        .map(|(key, action)| (key, StoredRule { actions: vec![action.clone()], ..rule.clone() }))
+        .collect()
+}
+
+/// The keys of [`atoms`], one per action, without the rules.
+fn atom_keys(catalog: &Catalog, rule: &StoredRule) -> Vec<String> {
     let subject = catalog.subject(&rule.subject);
+    // Canonical once; then each action in turn.
+    let mut key = canonical::permissions(&[wire_rule(rule)]);
+    if let Some(Value::Object(conditions)) = key.pointer_mut("/0/conditions") {
+        for (field, operators) in conditions.iter_mut() {
+            let tags = subject
+                .and_then(|it| it.condition(field))
+                .is_some_and(|it| it.kind == crate::catalog::ConditionKind::Tags);
+            if let Some(Value::Array(items)) =
+                operators.get("$in").filter(|_| !tags && operators.as_object().is_some_and(|it| it.len() == 1))
+                && items.len() == 1
+            {
+                *operators = json!({ "$eq": items[0] });
+            }
+        }
+    }
     rule.actions
         .iter()
         .map(|action| {
-            let single = StoredRule { actions: vec![action.clone()], ..rule.clone() };
-            let mut key = canonical::permissions(&[wire_rule(&single)]);
-            if let Some(Value::Object(conditions)) = key.pointer_mut("/0/conditions") {
-                for (field, operators) in conditions.iter_mut() {
-                    let tags = subject
-                        .and_then(|it| it.condition(field))
-                        .is_some_and(|it| it.kind == crate::catalog::ConditionKind::Tags);
-                    if let Some(Value::Array(items)) =
-                        operators.get("$in").filter(|_| !tags && operators.as_object().is_some_and(|it| it.len() == 1))
-                        && items.len() == 1
-                    {
-                        *operators = json!({ "$eq": items[0] });
-                    }
-                }
+            if let Some(slot) = key.pointer_mut("/0/action") {
+                *slot = json!([action]);
             }
-            (key.to_string(), single)
+            key.to_string()
         })
         .collect()
 }
@@ -120,10 +132,7 @@ fn role_keys(catalog: &Catalog, project: &Project) -> Vec<(String, BTreeSet<Stri
         .iter()
         .filter_map(|role| {
             let stored = role.permissions.as_ref()?.stored.as_ref()?;
-            Some((
-                role.slug.value.clone(),
-                stored.iter().flat_map(|rule| atoms(catalog, rule)).map(|(key, _)| key).collect(),
-            ))
+            Some((role.slug.value.clone(), stored.iter().flat_map(|rule| atom_keys(catalog, rule)).collect()))
         })
         .collect()
 }
@@ -445,7 +454,7 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
         }
         // Undecided groups (metadata conditions) rest on the set argument: the permissions are the same.
         let same_set = |rules: &[StoredRule]| -> BTreeSet<String> {
-            rules.iter().flat_map(|rule| atoms(catalog, rule)).map(|(k, _)| k).collect()
+            rules.iter().flat_map(|rule| atom_keys(catalog, rule)).collect()
         };
         if !effect.undecided.is_empty() && same_set(&before) != same_set(&after) {
             differences.push(format!("`{}`: {} could not be compared", member.name.value, effect.undecided.join(", ")));
@@ -472,7 +481,7 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
         .par_iter()
         .map(|(_, privilege)| {
             let stored = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref())?;
-            let key: BTreeSet<String> = stored.iter().flat_map(|rule| atoms(catalog, rule)).map(|(k, _)| k).collect();
+            let key: BTreeSet<String> = stored.iter().flat_map(|rule| atom_keys(catalog, rule)).collect();
             (!key.is_empty()).then_some((key, stored.as_slice()))
         })
         .collect();
