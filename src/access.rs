@@ -191,7 +191,12 @@ pub fn stored_rule(rule: &Value) -> Option<StoredRule> {
         subject,
         actions,
         inverted: rule.get("inverted").and_then(Value::as_bool),
-        conditions: rule.get("conditions").and_then(Value::as_object).filter(|it| !it.is_empty()).cloned(),
+        conditions: rule
+            .get("conditions")
+            .and_then(Value::as_object)
+            .filter(|it| !it.is_empty())
+            .cloned()
+            .map(std::sync::Arc::new),
     })
 }
 

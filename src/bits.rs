@@ -52,7 +52,12 @@ impl Bits {
     }
 
     pub fn is_superset(&self, other: &Bits) -> bool {
-        other.and_not(self).is_empty()
+        other.0.iter().zip(&self.0).all(|(a, b)| a & !b == 0)
+    }
+
+    /// Whether the two sets share an index (without building their intersection).
+    pub fn meets(&self, other: &Bits) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
     }
 
     pub fn is_subset(&self, other: &Bits) -> bool {

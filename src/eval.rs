@@ -6,6 +6,8 @@
 //! handlebars template with the actor's identity and parsed back; then CASL decides: rules matching the
 //! action and subject are consulted from last to first and the first whose conditions match decides.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::catalog::Catalog;
@@ -18,7 +20,8 @@ pub struct EvalRule {
     pub subject: String,
     pub actions: Vec<String>,
     pub inverted: bool,
-    pub conditions: Option<Map<String, Value>>,
+    /// Shared with the stored rule it came from until templates are rendered.
+    pub conditions: Option<Arc<Map<String, Value>>>,
     /// The index of the rule in the list it came from.
     pub origin: usize,
 }
@@ -145,16 +148,17 @@ pub fn prepare(catalog: &Catalog, stored: &[StoredRule], identity: &Identity) ->
     let mut rules = order(catalog, stored);
     let needs_templating = rules.iter().any(EvalRule::is_templated);
     if needs_templating {
-        let text =
-            Value::Array(rules.iter().map(|rule| Value::Object(rule.conditions.clone().unwrap_or_default())).collect())
-                .to_string();
+        let text = Value::Array(
+            rules.iter().map(|rule| Value::Object(rule.conditions.as_deref().cloned().unwrap_or_default())).collect(),
+        )
+        .to_string();
         let rendered = render(&text, identity)?;
         let parsed: Value =
             serde_json::from_str(&rendered).map_err(|error| EvalError::TemplateJson(error.to_string()))?;
         let Value::Array(items) = parsed else { return Err(EvalError::TemplateJson("not a list".into())) };
         for (rule, conditions) in rules.iter_mut().zip(items) {
             if rule.conditions.is_some() {
-                rule.conditions = conditions.as_object().cloned();
+                rule.conditions = conditions.as_object().cloned().map(Arc::new);
             }
         }
     }
@@ -501,7 +505,7 @@ mod tests {
             subject: "secrets".into(),
             actions: vec!["readValue".into()],
             inverted: Some(inverted),
-            conditions: conditions.and_then(|it| it.as_object().cloned()),
+            conditions: conditions.and_then(|it| it.as_object().cloned()).map(Arc::new),
         };
         let stored = [rule(true, Some(json!({ "secretPath": { "$glob": "/a/**" } }))), rule(false, None)];
         let rules = prepare(catalog, &stored, &Identity::default()).unwrap();

@@ -62,6 +62,16 @@ impl Set {
         Ok(!self.absent && self.rows.is_empty())
     }
 
+    /// Whether `self` and `other` share a value: `!self.intersect(other).is_empty()`, without building it.
+    fn meets(&self, other: &Set) -> bool {
+        (self.absent && other.absent) || self.rows.meets(&other.rows)
+    }
+
+    /// Whether `other` holds every value of `self`: `self.minus(other).is_empty()`, without building it.
+    fn within(&self, other: &Set) -> bool {
+        (!self.absent || other.absent) && other.rows.is_superset(&self.rows)
+    }
+
     /// A value of the set: present values first.
     fn witness(&self, field: &Field) -> Result<Option<Value>, Unsupported> {
         let Some(row) = self.rows.first() else {
@@ -99,21 +109,28 @@ impl Product {
         Ok(false)
     }
 
+    /// Whether the products share a request: `!self.intersect(other).is_empty()`, without building it.
+    fn meets(&self, other: &Product) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a.meets(b))
+    }
+
     /// `self` minus `other` as disjoint products.
     fn minus(&self, other: &Product) -> Result<Vec<Product>, Unsupported> {
-        if self.intersect(other).is_empty()? {
+        if !self.meets(other) {
             return Ok(vec![self.clone()]);
         }
         let mut pieces = Vec::new();
         let mut prefix = self.clone();
+        let last = self.0.len().saturating_sub(1);
         for field in 0..self.0.len() {
-            let outside = self.0[field].minus(&other.0[field]);
-            if !outside.is_empty()? {
+            if !self.0[field].within(&other.0[field]) {
                 let mut piece = prefix.clone();
-                piece.0[field] = outside;
+                piece.0[field] = self.0[field].minus(&other.0[field]);
                 pieces.push(piece);
             }
-            prefix.0[field] = self.0[field].intersect(&other.0[field]);
+            if field < last {
+                prefix.0[field] = self.0[field].intersect(&other.0[field]);
+            }
         }
         Ok(pieces)
     }
@@ -332,7 +349,7 @@ impl Group {
             for (higher, region) in regions.iter().enumerate().skip(position + 1) {
                 let mut takes = false;
                 for piece in &decided {
-                    if !piece.intersect(region).is_empty()? {
+                    if piece.meets(region) {
                         takes = true;
                         break;
                     }
@@ -368,12 +385,8 @@ impl Group {
             }
             let answer = !self.inverted[position];
             let mut hit = None;
-            for piece in &region {
-                let both = piece.intersect(&regions[position]);
-                if !both.is_empty()? {
-                    hit = Some(both);
-                    break;
-                }
+            if let Some(piece) = region.iter().find(|piece| piece.meets(&regions[position])) {
+                hit = Some(piece.intersect(&regions[position]));
             }
             let Some(hit) = hit else { continue };
             if answer != wanted {
@@ -433,9 +446,8 @@ impl Group {
             }
             let target = if self.inverted[position] { &mut denied } else { &mut allowed };
             for piece in &rest {
-                let both = piece.intersect(&regions[position]);
-                if !both.is_empty()? {
-                    target.push(both);
+                if piece.meets(&regions[position]) {
+                    target.push(piece.intersect(&regions[position]));
                 }
             }
             rest = subtract(rest, &regions[position])?;
@@ -585,7 +597,7 @@ fn model<R: Borrow<EvalRule>>(
     let definition = catalog.subject(subject).ok_or_else(|| format!("unknown subject `{subject}`"))?;
     let mut names: BTreeSet<&str> = BTreeSet::new();
     for &at in sources {
-        for (key, value) in rules[at].borrow().conditions.iter().flatten() {
+        for (key, value) in rules[at].borrow().conditions.as_deref().into_iter().flatten() {
             if key.contains("{{") || crate::eval::has_template(value) {
                 return Err("a condition has a template".into());
             }
@@ -834,10 +846,18 @@ pub struct Memo {
 /// region on the fields of the group.
 #[derive(Default)]
 struct Regions {
+    /// Condition names, interned.
+    name_ids: HashMap<String, u32, FxBuild>,
+    names: Vec<String>,
+    /// Per rule key (an index): its condition names, `None` when a condition holds a template; `None`
+    /// outside while not yet looked at.
+    rules: Vec<Option<Option<Vec<u32>>>>,
+    /// Per group and condition name: how the field is modelled.
+    kinds: HashMap<(u32, u32), Kind, FxBuild>,
     /// Per subject and condition name: the field over its seeded universe, `None` when it has none.
     ids: HashMap<String, HashMap<String, Option<u32>, FxBuild>, FxBuild>,
-    /// Per subject, tag field and the tags a group mentions: the field over their truth table.
-    tag_ids: HashMap<(String, String, Vec<String>), u32, FxBuild>,
+    /// Per group, tag field and the tags the group mentions: the field over their truth table.
+    tag_ids: HashMap<(u32, u32, Vec<String>), u32, FxBuild>,
     fields: Vec<Field>,
     /// The lists of fields groups are modelled over, by their ids.
     lists: HashMap<Vec<u32>, u32, FxBuild>,
@@ -845,54 +865,75 @@ struct Regions {
     sets: HashMap<(u32, u32), Option<Set>, FxBuild>,
     /// Per list of fields and rule key: the rule's region, `None` as for `sets`.
     products: HashMap<(u32, u32), Option<Arc<Product>>, FxBuild>,
-    /// Per rule key: whether a condition holds a template.
-    templated: HashMap<u32, bool, FxBuild>,
+}
+
+/// How a condition name of a group is modelled.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A string field over its seeded universe (a field id).
+    Seeded(u32),
+    /// A tag field: its rows depend on the tags the group mentions.
+    Tags { exists: bool },
+    /// Not here: metadata, unknown names, fields without a seeded universe.
+    Unmodelled,
 }
 
 impl Regions {
-    /// The fields and regions of the group of `rules` (with their keys), as [`model`] gives them, when
-    /// every string field has a seeded universe that expresses every condition; `None` otherwise.
+    /// The fields and regions of the group `group` (of `subject`) of `rules` (with their keys), as
+    /// [`model`] gives them, when every string field has a seeded universe that expresses every condition;
+    /// `None` otherwise.
     fn model(
         &mut self,
         catalog: &Catalog,
+        group: u32,
         subject: &str,
         rules: &[&EvalRule],
         keys: &[u32],
     ) -> Option<(Vec<Field>, Vec<Arc<Product>>)> {
-        let definition = catalog.subject(subject)?;
-        let mut names: Vec<&str> = Vec::new();
+        let mut names: Vec<u32> = Vec::new();
         for (rule, key) in rules.iter().zip(keys) {
-            if *self.templated.entry(*key).or_insert_with(|| rule.is_templated()) {
-                return None;
-            }
-            names.extend(rule.conditions.iter().flatten().map(|(name, _)| name.as_str()));
+            names.extend_from_slice(self.names_of(rule, *key)?);
         }
         names.sort_unstable();
         names.dedup();
+        names.sort_by(|a, b| self.names[*a as usize].cmp(&self.names[*b as usize]));
         let mut ids = Vec::with_capacity(names.len());
-        for name in &names {
-            let exists = definition.fields.contains_key(*name);
-            ids.push(match definition.condition(name)?.kind {
-                ConditionKind::String => self.field(subject, name, false, exists)?,
-                ConditionKind::Path => self.field(subject, name, true, exists)?,
+        for &name in &names {
+            let kind = match self.kinds.get(&(group, name)) {
+                Some(kind) => *kind,
+                None => {
+                    let kind = self.kind(catalog, subject, name);
+                    self.kinds.insert((group, name), kind);
+                    kind
+                }
+            };
+            ids.push(match kind {
+                Kind::Seeded(id) => id,
                 // A tag field's rows are the combinations of the tags the group's rules mention.
-                ConditionKind::Tags => {
+                Kind::Tags { exists } => {
+                    let text = &self.names[name as usize];
                     let mut atoms = BTreeSet::new();
                     for rule in rules {
-                        if let Some(value) = rule.conditions.as_ref().and_then(|it| it.get(*name)) {
+                        if let Some(value) = rule.conditions.as_ref().and_then(|it| it.get(text)) {
                             collect_strings(value, &mut atoms);
                         }
                     }
                     if atoms.len() > ATOM_LIMIT {
                         return None;
                     }
-                    self.tags(subject, name, exists, atoms.into_iter().collect())
+                    self.tags(group, name, exists, atoms.into_iter().collect())
                 }
-                ConditionKind::Metadata => return None,
+                Kind::Unmodelled => return None,
             });
         }
-        let next = self.lists.len() as u32;
-        let list = *self.lists.entry(ids.clone()).or_insert(next);
+        let list = match self.lists.get(&ids) {
+            Some(list) => *list,
+            None => {
+                let list = self.lists.len() as u32;
+                self.lists.insert(ids.clone(), list);
+                list
+            }
+        };
         let mut regions = Vec::with_capacity(rules.len());
         for (rule, key) in rules.iter().zip(keys) {
             if let Some(found) = self.products.get(&(list, *key)) {
@@ -902,11 +943,11 @@ impl Regions {
             let mut sets = Vec::with_capacity(ids.len());
             let mut expressed = true;
             for (id, name) in ids.iter().zip(&names) {
-                let field = &self.fields[*id as usize];
+                let (field, text) = (&self.fields[*id as usize], &self.names[*name as usize]);
                 let set = self
                     .sets
                     .entry((*id, *key))
-                    .or_insert_with(|| field_set(field, rule.conditions.as_ref().and_then(|it| it.get(*name))).ok());
+                    .or_insert_with(|| field_set(field, rule.conditions.as_ref().and_then(|it| it.get(text))).ok());
                 match set {
                     Some(set) => sets.push(set.clone()),
                     None => {
@@ -923,12 +964,53 @@ impl Regions {
         Some((fields, regions))
     }
 
-    fn tags(&mut self, subject: &str, name: &str, exists: bool, atoms: Vec<String>) -> u32 {
-        let key = (subject.to_owned(), name.to_owned(), atoms);
+    /// The condition names of the rule with key `key`; `None` when a condition holds a template.
+    fn names_of(&mut self, rule: &EvalRule, key: u32) -> Option<&[u32]> {
+        let at = key as usize;
+        if self.rules.len() <= at {
+            self.rules.resize(at + 1, None);
+        }
+        if self.rules[at].is_none() {
+            let names = (!rule.is_templated()).then(|| {
+                let conditions = rule.conditions.as_deref().into_iter().flatten();
+                conditions
+                    .map(|(name, _)| match self.name_ids.get(name) {
+                        Some(id) => *id,
+                        None => {
+                            let id = self.names.len() as u32;
+                            self.names.push(name.clone());
+                            self.name_ids.insert(name.clone(), id);
+                            id
+                        }
+                    })
+                    .collect()
+            });
+            self.rules[at] = Some(names);
+        }
+        self.rules[at].as_ref().and_then(|it| it.as_deref())
+    }
+
+    fn kind(&mut self, catalog: &Catalog, subject: &str, name: u32) -> Kind {
+        let Some(definition) = catalog.subject(subject) else { return Kind::Unmodelled };
+        let text = self.names[name as usize].clone();
+        let Some(condition) = definition.condition(&text) else { return Kind::Unmodelled };
+        let exists = definition.fields.contains_key(&text);
+        let seeded = |it: Option<u32>| it.map_or(Kind::Unmodelled, Kind::Seeded);
+        match condition.kind {
+            ConditionKind::String => seeded(self.field(subject, &text, false, exists)),
+            ConditionKind::Path => seeded(self.field(subject, &text, true, exists)),
+            ConditionKind::Tags => Kind::Tags { exists },
+            ConditionKind::Metadata => Kind::Unmodelled,
+        }
+    }
+
+    fn tags(&mut self, group: u32, name: u32, exists: bool, atoms: Vec<String>) -> u32 {
+        let key = (group, name, atoms);
         if let Some(id) = self.tag_ids.get(&key) {
             return *id;
         }
-        self.fields.push(Field { name: name.to_owned(), exists, values: Values::Tags(key.2.clone()) });
+        let text = self.names[name as usize].clone();
+        self.fields.push(Field { name: text, exists, values: Values::Tags(key.2.clone()) });
         let id = self.fields.len() as u32 - 1;
         self.tag_ids.insert(key, id);
         id
@@ -952,7 +1034,7 @@ impl Memo {
     pub fn key(&mut self, rule: &EvalRule) -> u32 {
         let conditions = match &rule.conditions {
             None => String::new(),
-            Some(map) => serde_json::to_string(map).unwrap_or_default(),
+            Some(map) => serde_json::to_string(&**map).unwrap_or_default(),
         };
         let next = self.keys.len() as u32;
         *self.keys.entry((rule.inverted, conditions)).or_insert(next)
@@ -995,7 +1077,7 @@ impl Memo {
     pub fn build(&mut self, catalog: &Catalog, group: u32, rules: &[&EvalRule], keys: &[u32]) -> Group {
         let (subject, action) = &self.names[group as usize];
         let members = (0..rules.len()).collect();
-        match self.regions.model(catalog, subject, rules, keys) {
+        match self.regions.model(catalog, group, subject, rules, keys) {
             Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
             None => Group::build(catalog, rules, subject, action, members),
         }

@@ -8,6 +8,8 @@
 //! Infisical would store them (schema key order, trimmed lists), or `None` when Infisical would reject the
 //! list.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::catalog::{Catalog, ConditionKey, ConditionKind, Operator, Subject, fold_spelling, suggest};
@@ -24,8 +26,9 @@ pub struct StoredRule {
     pub actions: Vec<String>,
     /// `None` when the rule does not say; only on subjects with inversion.
     pub inverted: Option<bool>,
-    /// Condition keys in the schema's order, operators in the schema's order, lists trimmed.
-    pub conditions: Option<Map<String, Value>>,
+    /// Condition keys in the schema's order, operators in the schema's order, lists trimmed. Shared:
+    /// evaluation and the lints take many copies of a rule.
+    pub conditions: Option<Arc<Map<String, Value>>>,
 }
 
 impl StoredRule {
@@ -52,7 +55,7 @@ impl StoredRule {
                 }
                 "conditions" => {
                     if let Some(conditions) = &self.conditions {
-                        out.insert(key, Value::Object(conditions.clone()));
+                        out.insert(key, Value::Object(Map::clone(conditions)));
                     }
                 }
                 _ => {}
@@ -200,7 +203,12 @@ impl<'a> Checker<'a> {
             self.combinations(subject, actions, entries, conditions.as_ref());
         }
         let actions = actions?;
-        Some(StoredRule { subject: subject.name.clone(), actions: actions.names, inverted, conditions })
+        Some(StoredRule {
+            subject: subject.name.clone(),
+            actions: actions.names,
+            inverted,
+            conditions: conditions.map(Arc::new),
+        })
     }
 
     fn subject(&mut self, node: &Node, entries: &[Entry]) -> Option<&'a Subject> {

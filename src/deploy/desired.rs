@@ -83,7 +83,7 @@ pub fn wire_rule(rule: &StoredRule) -> Value {
         out.insert("inverted".into(), json!(inverted));
     }
     if let Some(conditions) = &rule.conditions {
-        out.insert("conditions".into(), Value::Object(conditions.clone()));
+        out.insert("conditions".into(), Value::Object(Map::clone(conditions)));
     }
     Value::Object(out)
 }

@@ -166,7 +166,9 @@ pub fn compare(
         let (old, new): (Vec<usize>, Vec<usize>) = members.iter().partition(|&&at| at < split);
         // The same rules on both sides (as a set: the decision depends on nothing else) decide the same.
         let content = |side: &[usize]| -> BTreeSet<String> {
-            side.iter().map(|&at| json!([combined[at].inverted, combined[at].conditions]).to_string()).collect()
+            side.iter()
+                .map(|&at| json!([combined[at].inverted, combined[at].conditions.as_deref()]).to_string())
+                .collect()
         };
         if content(&old) == content(&new) {
             continue;

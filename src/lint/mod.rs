@@ -42,8 +42,8 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
     let every_rule = sets
         .iter()
         .flat_map(|set| set.stored.iter())
-        .map(|rule| (rule.subject.as_str(), rule.conditions.as_ref()))
-        .chain(protected.iter().map(|(_, rule)| (rule.subject.as_str(), rule.conditions.as_ref())));
+        .map(|rule| (rule.subject.as_str(), rule.conditions.as_deref()))
+        .chain(protected.iter().map(|(_, rule)| (rule.subject.as_str(), rule.conditions.as_deref())));
     crate::scope::reset();
     crate::scope::seed(catalog, every_rule);
     // The run's parallel parts go to threads of its own, each starting from this seed: the same universes

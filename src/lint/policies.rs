@@ -212,7 +212,7 @@ pub(super) fn protected_scopes(project: &Project) -> Vec<(usize, EvalRule)> {
                     subject: "secrets".into(),
                     actions: READS.iter().map(|it| (*it).to_owned()).collect(),
                     inverted: false,
-                    conditions: conditions.as_object().cloned(),
+                    conditions: conditions.as_object().cloned().map(std::sync::Arc::new),
                     origin: usize::MAX,
                 },
             ));
@@ -344,7 +344,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
 
 /// What a read rule is compared with the protected scopes by: its conditions (as text).
 fn read_key(rule: &EvalRule) -> String {
-    rule.conditions.as_ref().map(|it| serde_json::to_string(it).unwrap_or_default()).unwrap_or_default()
+    rule.conditions.as_deref().map(|it| serde_json::to_string(it).unwrap_or_default()).unwrap_or_default()
 }
 
 /// The protected scopes a read rule overlaps for `action`, each with a request in both.

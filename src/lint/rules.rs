@@ -390,7 +390,8 @@ fn broad_write(
         if rule.inverted || rule.subject != "secrets" || writes.is_empty() {
             continue;
         }
-        if rule.conditions.iter().flatten().any(|(key, _)| key != "environment" && key != "secretPath") {
+        if rule.conditions.as_deref().into_iter().flatten().any(|(key, _)| key != "environment" && key != "secretPath")
+        {
             continue;
         }
         let group = Group::build(catalog, prepared, "secrets", &writes[0], vec![position_of[written]]);

@@ -282,7 +282,7 @@ pub fn propose(catalog: &Catalog, project: &Project, options: &Options) -> Propo
                 .flat_map(|m| m.privileges.iter().filter_map(|it| it.permissions.as_ref()?.stored.as_ref())),
         )
         .flatten()
-        .map(|rule| (rule.subject.as_str(), rule.conditions.as_ref()));
+        .map(|rule| (rule.subject.as_str(), rule.conditions.as_deref()));
     crate::scope::seed(catalog, every_rule);
 
     // Keep the roles that serve enough members.

@@ -7,7 +7,7 @@ fn rule(inverted: bool, actions: &[&str], conditions: Value) -> EvalRule {
         subject: "secrets".into(),
         actions: actions.iter().map(|it| it.to_string()).collect(),
         inverted,
-        conditions: conditions.as_object().cloned(),
+        conditions: conditions.as_object().cloned().map(std::sync::Arc::new),
         origin: 0,
     }
 }
@@ -246,7 +246,7 @@ fn remembered_regions_agree_with_fresh_groups() {
         .collect();
     // The last rules are not announced, as a rendered template would not be.
     reset();
-    seed(catalog, pool[..30].iter().map(|it| (it.subject.as_str(), it.conditions.as_ref())));
+    seed(catalog, pool[..30].iter().map(|it| (it.subject.as_str(), it.conditions.as_deref())));
     let mut memo = Memo::default();
     let group = memo.group("secrets", "readValue");
     let (mut same, mut differs) = (0, 0);
