@@ -242,14 +242,6 @@ pub enum Outcome {
     Unknown(String),
 }
 
-/// Groups prepared rules by subject and action (one rule is in the group of every action it names).
-pub fn groups(catalog: &Catalog, rules: &[EvalRule]) -> Vec<Group> {
-    index(rules)
-        .into_iter()
-        .map(|((subject, action), members)| Group::build(catalog, rules, subject, action, members))
-        .collect()
-}
-
 impl Group {
     pub fn build<R: Borrow<EvalRule>>(
         catalog: &Catalog,
@@ -1081,6 +1073,40 @@ impl Memo {
             Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
             None => Group::build(catalog, rules, subject, action, members),
         }
+    }
+
+    /// The [`Memo::key`] of every rule.
+    pub fn keys(&mut self, rules: &[EvalRule]) -> Vec<u32> {
+        rules.iter().map(|rule| self.key(rule)).collect()
+    }
+
+    /// [`Group::build`] (`members` index `rules`, whose keys are `keys`), with the rules' regions
+    /// remembered.
+    pub fn group_of(
+        &mut self,
+        catalog: &Catalog,
+        rules: &[EvalRule],
+        keys: &[u32],
+        subject: &str,
+        action: &str,
+        members: Vec<usize>,
+    ) -> Group {
+        let chosen: Vec<&EvalRule> = members.iter().map(|&at| &rules[at]).collect();
+        let chosen_keys: Vec<u32> = members.iter().map(|&at| keys[at]).collect();
+        let group = self.group(subject, action);
+        match self.regions.model(catalog, group, subject, &chosen, &chosen_keys) {
+            Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
+            None => Group::build(catalog, rules, subject, action, members),
+        }
+    }
+
+    /// The groups of prepared rules by subject and action (one rule is in the group of every action it
+    /// names), with the rules' regions remembered.
+    pub fn groups(&mut self, catalog: &Catalog, rules: &[EvalRule], keys: &[u32]) -> Vec<Group> {
+        index(rules)
+            .into_iter()
+            .map(|((subject, action), members)| self.group_of(catalog, rules, keys, subject, action, members))
+            .collect()
     }
 
     /// [`Group::removal`] for the group `group` of `rules` (in order, with their [`Memo::key`]s `keys`);

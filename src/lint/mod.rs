@@ -53,9 +53,9 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
         use rayon::prelude::*;
         let found: Vec<Vec<Diagnostic>> = sets
             .par_iter()
-            .map(|set| {
+            .map_init(crate::scope::Memo::default, |memo, set| {
                 let mut found = Vec::new();
-                rules::lint_set(catalog, project, set, &mut found);
+                rules::lint_set(catalog, project, set, memo, &mut found);
                 found
             })
             .collect();

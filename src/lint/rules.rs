@@ -13,17 +13,24 @@ use crate::codes::Code;
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::eval::{self, EvalRule};
 use crate::model::Project;
-use crate::scope::{self, Group, Outcome};
+use crate::scope::{Group, Memo, Outcome};
 
-pub(super) fn lint_set(catalog: &Catalog, project: &Project, set: &RuleSet, out: &mut Vec<Diagnostic>) {
+pub(super) fn lint_set(
+    catalog: &Catalog,
+    project: &Project,
+    set: &RuleSet,
+    memo: &mut Memo,
+    out: &mut Vec<Diagnostic>,
+) {
     let prepared = eval::order(catalog, set.stored);
     let mut position_of = vec![0; set.stored.len()];
     for (at, rule) in prepared.iter().enumerate() {
         position_of[rule.origin] = at;
     }
-    let groups = scope::groups(catalog, &prepared);
+    let keys = memo.keys(&prepared);
+    let groups = memo.groups(catalog, &prepared, &keys);
     legacy_actions(catalog, set, out);
-    never_matches(catalog, set, &prepared, &position_of, out);
+    never_matches(catalog, set, &prepared, &position_of, (memo, &keys), out);
     redundant(set, &prepared, &position_of, &groups, out);
     order_dependent(set, &prepared, &groups, out);
     readvalue_without_describe(catalog, set, &prepared, out);
@@ -118,6 +125,7 @@ fn never_matches(
     set: &RuleSet,
     prepared: &[EvalRule],
     position_of: &[usize],
+    (memo, keys): (&mut Memo, &[u32]),
     out: &mut Vec<Diagnostic>,
 ) {
     for (written, spans) in set.items.iter().enumerate() {
@@ -127,7 +135,7 @@ fn never_matches(
         else {
             continue;
         };
-        let group = Group::build(catalog, prepared, &rule.subject, action, vec![position_of[written]]);
+        let group = memo.group_of(catalog, prepared, keys, &rule.subject, action, vec![position_of[written]]);
         let Ok(Some(field)) = group.empty_field(0) else { continue };
         let is_path = matches!(subject.condition(&field).map(|it| it.kind), Some(ConditionKind::Path));
         let odd_path = |text: &str| !text.starts_with('/') || (text.len() > 1 && text.ends_with('/'));
