@@ -20,7 +20,7 @@
 //! answered [`Outcome::Unknown`], and the lints stay silent rather than guess.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -663,6 +663,30 @@ fn collect_atoms(value: &Value, atoms: &mut BTreeSet<Atom>) {
     }
 }
 
+/// Atoms as [`collect_atom_texts`] finds them: (whether a `$glob`, the text).
+type AtomTexts<'v> = HashSet<(bool, &'v str), FxBuild>;
+
+/// [`collect_atoms`] without copying.
+fn collect_atom_texts<'v>(value: &'v Value, atoms: &mut AtomTexts<'v>) {
+    match value {
+        Value::String(text) => {
+            atoms.insert((false, text));
+        }
+        Value::Array(items) => items.iter().for_each(|it| collect_atom_texts(it, atoms)),
+        Value::Object(operators) => {
+            for (operator, operand) in operators {
+                match (operator.as_str(), operand) {
+                    ("$glob", Value::String(pattern)) => {
+                        atoms.insert((true, pattern));
+                    }
+                    _ => collect_atom_texts(operand, atoms),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Starts a run afresh: see [`seed`].
 pub fn reset() {
     universe::reset();
@@ -686,7 +710,8 @@ pub fn adopt(seeded: &Seeded) {
 /// field's universe is built once for the whole run.
 /// `rules` gives each rule's subject and conditions.
 pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, Option<&'r Map<String, Value>>)>) {
-    let mut atoms: BTreeMap<(&str, bool), BTreeSet<Atom>> = BTreeMap::new();
+    // Borrowed while collecting (most values repeat), owned once distinct.
+    let mut atoms: BTreeMap<(&str, bool), AtomTexts> = BTreeMap::new();
     for (subject, conditions) in rules {
         let Some(subject) = catalog.subject(subject) else { continue };
         for (key, value) in conditions.into_iter().flatten() {
@@ -700,10 +725,14 @@ pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, 
                 ConditionKind::Path => true,
                 ConditionKind::Tags | ConditionKind::Metadata => continue,
             };
-            collect_atoms(value, atoms.entry((key, path)).or_default());
+            collect_atom_texts(value, atoms.entry((key, path)).or_default());
         }
     }
-    for ((field, path), atoms) in atoms {
+    for ((field, path), texts) in atoms {
+        let atoms: BTreeSet<Atom> = texts
+            .into_iter()
+            .map(|(glob, text)| if glob { Atom::Glob(text.to_owned()) } else { Atom::Literal(text.to_owned()) })
+            .collect();
         universe::seed(field, path, &atoms);
     }
 }
@@ -848,8 +877,12 @@ struct Regions {
     kinds: HashMap<(u32, u32), Kind, FxBuild>,
     /// Per subject and condition name: the field over its seeded universe, `None` when it has none.
     ids: HashMap<String, HashMap<String, Option<u32>, FxBuild>, FxBuild>,
-    /// Per group, tag field and the tags the group mentions: the field over their truth table.
-    tag_ids: HashMap<(u32, u32, Vec<String>), u32, FxBuild>,
+    /// Per group, tag field and the tags the group mentions (ids): the field over their truth table.
+    tag_ids: HashMap<(u32, u32, Vec<u32>), u32, FxBuild>,
+    /// Tags, interned.
+    tag_texts: HashMap<String, u32, FxBuild>,
+    /// Per rule key and tag field: the tags its condition mentions.
+    tag_atoms: HashMap<(u32, u32), Vec<u32>, FxBuild>,
     fields: Vec<Field>,
     /// The lists of fields groups are modelled over, by their ids.
     lists: HashMap<Vec<u32>, u32, FxBuild>,
@@ -904,16 +937,32 @@ impl Regions {
                 // A tag field's rows are the combinations of the tags the group's rules mention.
                 Kind::Tags { exists } => {
                     let text = &self.names[name as usize];
-                    let mut atoms = BTreeSet::new();
-                    for rule in rules {
-                        if let Some(value) = rule.conditions.as_ref().and_then(|it| it.get(text)) {
-                            collect_strings(value, &mut atoms);
+                    let mut atoms: Vec<u32> = Vec::new();
+                    for (rule, key) in rules.iter().zip(keys) {
+                        if let Some(found) = self.tag_atoms.get(&(*key, name)) {
+                            atoms.extend_from_slice(found);
+                            continue;
                         }
+                        let mut texts = BTreeSet::new();
+                        if let Some(value) = rule.conditions.as_ref().and_then(|it| it.get(text)) {
+                            collect_strings(value, &mut texts);
+                        }
+                        let ids: Vec<u32> = texts
+                            .into_iter()
+                            .map(|tag| {
+                                let next = self.tag_texts.len() as u32;
+                                *self.tag_texts.entry(tag).or_insert(next)
+                            })
+                            .collect();
+                        atoms.extend_from_slice(&ids);
+                        self.tag_atoms.insert((*key, name), ids);
                     }
+                    atoms.sort_unstable();
+                    atoms.dedup();
                     if atoms.len() > ATOM_LIMIT {
                         return None;
                     }
-                    self.tags(group, name, exists, atoms.into_iter().collect())
+                    self.tags(group, name, exists, atoms)
                 }
                 Kind::Unmodelled => return None,
             });
@@ -996,13 +1045,21 @@ impl Regions {
         }
     }
 
-    fn tags(&mut self, group: u32, name: u32, exists: bool, atoms: Vec<String>) -> u32 {
+    /// The tag field `name` of `group` over the tags `atoms` (ids, in any order).
+    fn tags(&mut self, group: u32, name: u32, exists: bool, atoms: Vec<u32>) -> u32 {
         let key = (group, name, atoms);
         if let Some(id) = self.tag_ids.get(&key) {
             return *id;
         }
         let text = self.names[name as usize].clone();
-        self.fields.push(Field { name: text, exists, values: Values::Tags(key.2.clone()) });
+        let mut tags: Vec<String> = Vec::with_capacity(key.2.len());
+        for (tag, id) in &self.tag_texts {
+            if key.2.contains(id) {
+                tags.push(tag.clone());
+            }
+        }
+        tags.sort_unstable();
+        self.fields.push(Field { name: text, exists, values: Values::Tags(tags) });
         let id = self.fields.len() as u32 - 1;
         self.tag_ids.insert(key, id);
         id

@@ -206,14 +206,18 @@ impl<'g, 'p> Prepared<'g, 'p> {
             }
             (lists, entries, owner)
         };
-        let mut by_group: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut pairs: Vec<(u32, usize)> = Vec::new();
         for (entry, &(list, index)) in entries.iter().enumerate() {
-            for &group in &lists[list].groups[index] {
-                by_group.entry(group).or_default().push(entry);
+            pairs.extend(lists[list].groups[index].iter().map(|&group| (group, entry)));
+        }
+        pairs.sort_unstable();
+        let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
+        for (group, entry) in pairs {
+            match groups.last_mut() {
+                Some((last, entries)) if *last == group => entries.push(entry),
+                _ => groups.push((group, vec![entry])),
             }
         }
-        let mut groups: Vec<(u32, Vec<usize>)> = by_group.into_iter().collect();
-        groups.sort_unstable_by_key(|(group, _)| *group);
         Some(Prepared { grants, lists, entries, owner, groups })
     }
 

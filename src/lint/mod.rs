@@ -186,17 +186,10 @@ pub(crate) struct RuleSet<'p> {
 
 /// Every custom role's and privilege's rule list that Infisical would accept.
 fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
-    fn add<'p>(sets: &mut Vec<RuleSet<'p>>, owner: Owner, permissions: &'p Option<Permissions>) {
-        let Some(permissions) = permissions else { return };
-        let Some(stored) = &permissions.stored else { return };
-        let items = rule_spans(&permissions.node);
-        if items.len() == stored.len() {
-            sets.push(RuleSet { owner, file: permissions.file, stored: stored.as_slice(), items });
-        }
-    }
-    let mut sets = Vec::new();
+    use rayon::prelude::*;
+    let mut owners: Vec<(Owner, &Option<Permissions>)> = Vec::new();
     for role in &project.roles {
-        add(&mut sets, Owner::Role(role.slug.value.clone()), &role.permissions);
+        owners.push((Owner::Role(role.slug.value.clone()), &role.permissions));
     }
     for member in project.members() {
         for privilege in &member.privileges {
@@ -205,10 +198,23 @@ fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
                 slug: privilege.slug.value.clone(),
                 permanent: privilege.temporary.is_none(),
             };
-            add(&mut sets, owner, &privilege.permissions);
+            owners.push((owner, &privilege.permissions));
         }
     }
-    sets
+    owners
+        .into_par_iter()
+        .filter_map(|(owner, permissions)| {
+            let permissions = permissions.as_ref()?;
+            let stored = permissions.stored.as_ref()?;
+            let items = rule_spans(&permissions.node);
+            (items.len() == stored.len()).then_some(RuleSet {
+                owner,
+                file: permissions.file,
+                stored: stored.as_slice(),
+                items,
+            })
+        })
+        .collect()
 }
 
 fn rule_spans(node: &Node) -> Vec<RuleSpans> {
