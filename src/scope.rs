@@ -687,6 +687,18 @@ fn collect_atom_texts<'v>(value: &'v Value, atoms: &mut AtomTexts<'v>) {
     }
 }
 
+/// [`collect_strings`] without copying.
+fn collect_tag_texts<'v>(value: &'v Value, tags: &mut BTreeSet<&'v str>) {
+    match value {
+        Value::String(text) => {
+            tags.insert(text);
+        }
+        Value::Array(items) => items.iter().for_each(|it| collect_tag_texts(it, tags)),
+        Value::Object(operators) => operators.values().for_each(|it| collect_tag_texts(it, tags)),
+        _ => {}
+    }
+}
+
 /// Starts a run afresh: see [`seed`].
 pub fn reset() {
     universe::reset();
@@ -712,6 +724,7 @@ pub fn adopt(seeded: &Seeded) {
 pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, Option<&'r Map<String, Value>>)>) {
     // Borrowed while collecting (most values repeat), owned once distinct.
     let mut atoms: BTreeMap<(&str, bool), AtomTexts> = BTreeMap::new();
+    let mut tags: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (subject, conditions) in rules {
         let Some(subject) = catalog.subject(subject) else { continue };
         for (key, value) in conditions.into_iter().flatten() {
@@ -723,9 +736,19 @@ pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, 
             let path = match condition.kind {
                 ConditionKind::String => false,
                 ConditionKind::Path => true,
-                ConditionKind::Tags | ConditionKind::Metadata => continue,
+                ConditionKind::Tags => {
+                    collect_tag_texts(value, tags.entry(key).or_default());
+                    continue;
+                }
+                ConditionKind::Metadata => continue,
             };
             collect_atom_texts(value, atoms.entry((key, path)).or_default());
+        }
+    }
+    // A tag field's truth table over every tag of the run, when it stays small.
+    for (field, texts) in tags {
+        if texts.len() <= ATOM_LIMIT {
+            universe::seed_tags(field, texts.into_iter().map(str::to_owned).collect());
         }
     }
     for ((field, path), texts) in atoms {
@@ -1040,7 +1063,11 @@ impl Regions {
         match condition.kind {
             ConditionKind::String => seeded(self.field(subject, &text, false, exists)),
             ConditionKind::Path => seeded(self.field(subject, &text, true, exists)),
-            ConditionKind::Tags => Kind::Tags { exists },
+            // Over every tag of the run when seeding recorded them: the same table for every group.
+            ConditionKind::Tags => match universe::seeded_tags(&text) {
+                Some(tags) => Kind::Seeded(self.tag_field(subject, &text, exists, &tags)),
+                None => Kind::Tags { exists },
+            },
             ConditionKind::Metadata => Kind::Unmodelled,
         }
     }
@@ -1062,6 +1089,16 @@ impl Regions {
         self.fields.push(Field { name: text, exists, values: Values::Tags(tags) });
         let id = self.fields.len() as u32 - 1;
         self.tag_ids.insert(key, id);
+        id
+    }
+
+    fn tag_field(&mut self, subject: &str, name: &str, exists: bool, tags: &[String]) -> u32 {
+        if let Some(Some(id)) = self.ids.get(subject).and_then(|it| it.get(name)) {
+            return *id;
+        }
+        self.fields.push(Field { name: name.to_owned(), exists, values: Values::Tags(tags.to_vec()) });
+        let id = self.fields.len() as u32 - 1;
+        self.ids.entry(subject.to_owned()).or_default().insert(name.to_owned(), Some(id));
         id
     }
 

@@ -243,6 +243,7 @@ thread_local! {
     static DOMAIN: RefCell<Option<Arc<Dfa>>> = const { RefCell::new(None) };
     static UNIVERSES: RefCell<HashMap<AtomSet, Arc<Universe>>> = RefCell::new(HashMap::new());
     static SEEDED: RefCell<HashMap<(String, bool), Arc<Universe>>> = RefCell::new(HashMap::new());
+    static SEEDED_TAGS: RefCell<HashMap<String, Arc<Vec<String>>>> = RefCell::new(HashMap::new());
 }
 
 /// Forgets every automaton and universe of earlier runs: caches live for one run, so a long-lived process
@@ -251,6 +252,7 @@ pub(super) fn reset() {
     AUTOMATA.with(|it| it.borrow_mut().clear());
     UNIVERSES.with(|it| it.borrow_mut().clear());
     SEEDED.with(|it| it.borrow_mut().clear());
+    SEEDED_TAGS.with(|it| it.borrow_mut().clear());
 }
 
 fn dfa(atom: &Atom) -> Result<Arc<Dfa>, Unsupported> {
@@ -323,11 +325,22 @@ pub(super) fn seeded(field: &str, path: bool) -> Option<Arc<Universe>> {
     })
 }
 
+/// Every tag a run mentions of the tag field `field` (sorted), when [`seed_tags`] recorded them.
+pub(super) fn seeded_tags(field: &str) -> Option<Arc<Vec<String>>> {
+    SEEDED_TAGS.with(|cache| cache.borrow().get(field).cloned())
+}
+
+/// Records every tag a run mentions of the tag field `field`, so that groups share one truth table.
+pub(super) fn seed_tags(field: &str, tags: Vec<String>) {
+    SEEDED_TAGS.with(|cache| cache.borrow_mut().insert(field.to_owned(), Arc::new(tags)));
+}
+
 /// The automata and seeded universes of this thread, to share with other threads of the same run.
 pub(super) struct Shared {
     automata: Vec<(Atom, Arc<Dfa>)>,
     domain: Option<Arc<Dfa>>,
     seeded: Vec<((String, bool), Arc<Universe>)>,
+    tags: Vec<(String, Arc<Vec<String>>)>,
 }
 
 /// What this thread has compiled and seeded.
@@ -336,6 +349,7 @@ pub(super) fn export() -> Shared {
         automata: AUTOMATA.with(|it| it.borrow().iter().map(|(atom, dfa)| (atom.clone(), dfa.clone())).collect()),
         domain: DOMAIN.with(|it| it.borrow().clone()),
         seeded: SEEDED.with(|it| it.borrow().iter().map(|(key, universe)| (key.clone(), universe.clone())).collect()),
+        tags: SEEDED_TAGS.with(|it| it.borrow().iter().map(|(key, tags)| (key.clone(), tags.clone())).collect()),
     }
 }
 
@@ -346,6 +360,7 @@ pub(super) fn import(shared: &Shared) {
     AUTOMATA.with(|it| it.borrow_mut().extend(shared.automata.iter().cloned()));
     DOMAIN.with(|it| *it.borrow_mut() = shared.domain.clone());
     SEEDED.with(|it| it.borrow_mut().extend(shared.seeded.iter().cloned()));
+    SEEDED_TAGS.with(|it| it.borrow_mut().extend(shared.tags.iter().cloned()));
 }
 
 /// Builds the universe of `field` over every atom a run will ask about, so that groups share it instead of
