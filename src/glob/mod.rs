@@ -81,33 +81,48 @@ impl Glob {
 
 /// Whether `value` matches `pattern`; an empty pattern matches nothing.
 ///
-/// Patterns are compiled once per thread: evaluation asks about the same few thousand patterns of a
-/// repository again and again.
+/// Patterns are compiled once per thread, and their answers remembered: evaluation asks about the same few
+/// thousand patterns and values of a repository again and again.
 pub fn is_match(pattern: &str, value: &str) -> bool {
+    use std::cell::Cell;
     use std::cell::RefCell;
     use std::collections::HashMap;
     use std::rc::Rc;
-    /// The most patterns kept per thread; past it the cache starts afresh.
-    const KEPT: usize = 16_384;
+    /// The most patterns, and answers in all, kept per thread; past either the cache starts afresh.
+    const PATTERNS: usize = 16_384;
+    const ANSWERS: usize = 1 << 18;
+    type Answers = RefCell<HashMap<String, bool, crate::lang::FxBuild>>;
     thread_local! {
-        static COMPILED: RefCell<HashMap<String, Rc<Glob>>> = RefCell::new(HashMap::new());
+        static COMPILED: RefCell<HashMap<String, Rc<(Glob, Answers)>, crate::lang::FxBuild>> =
+            RefCell::new(HashMap::default());
+        static KEPT: Cell<usize> = const { Cell::new(0) };
     }
     if pattern.is_empty() {
         return false;
     }
-    let glob = COMPILED.with(|cache| {
+    let compiled = COMPILED.with(|cache| {
         if let Some(found) = cache.borrow().get(pattern) {
             return found.clone();
         }
-        let compiled = Rc::new(Glob::new(pattern));
+        let compiled = Rc::new((Glob::new(pattern), Answers::default()));
         let mut cache = cache.borrow_mut();
-        if cache.len() >= KEPT {
+        if cache.len() >= PATTERNS || KEPT.get() >= ANSWERS {
             cache.clear();
+            KEPT.set(0);
         }
         cache.insert(pattern.to_owned(), compiled.clone());
         compiled
     });
-    glob.is_match(value)
+    let (glob, answers) = &*compiled;
+    if let Some(&answer) = answers.borrow().get(value) {
+        return answer;
+    }
+    let answer = glob.is_match(value);
+    if KEPT.get() < ANSWERS {
+        answers.borrow_mut().insert(value.to_owned(), answer);
+        KEPT.set(KEPT.get() + 1);
+    }
+    answer
 }
 
 /// The regular-expression source picomatch compiles `pattern` to, as JavaScript shows it: `makeRe(pattern, {
