@@ -92,9 +92,9 @@ pub fn is_match(pattern: &str, value: &str) -> bool {
     const PATTERNS: usize = 16_384;
     const ANSWERS: usize = 1 << 18;
     type Answers = RefCell<HashMap<String, bool, crate::lang::FxBuild>>;
+    type Cache = HashMap<String, Rc<(Glob, Answers)>, crate::lang::FxBuild>;
     thread_local! {
-        static COMPILED: RefCell<HashMap<String, Rc<(Glob, Answers)>, crate::lang::FxBuild>> =
-            RefCell::new(HashMap::default());
+        static COMPILED: RefCell<Cache> = RefCell::new(HashMap::default());
         static KEPT: Cell<usize> = const { Cell::new(0) };
     }
     if pattern.is_empty() {

@@ -477,19 +477,37 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
         .members()
         .flat_map(|member| member.privileges.iter().filter(|it| it.temporary.is_none()).map(move |it| (member, it)))
         .collect();
-    let keyed: Vec<Option<(BTreeSet<String>, &[StoredRule])>> = privileges
+    // Privileges written alike (most repeat a handful of shapes) are keyed once.
+    let prints: Vec<Option<(String, &[StoredRule])>> = privileges
         .par_iter()
         .map(|(_, privilege)| {
             let stored = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref())?;
-            let key: BTreeSet<String> = stored.iter().flat_map(|rule| atom_keys(catalog, rule)).collect();
-            (!key.is_empty()).then_some((key, stored.as_slice()))
+            Some((fingerprint(stored), stored.as_slice()))
         })
         .collect();
-    let mut groups: BTreeMap<BTreeSet<String>, Vec<Holder>> = BTreeMap::new();
-    let mut rules_of: HashMap<BTreeSet<String>, &[StoredRule]> = HashMap::new();
-    for ((member, privilege), keyed) in privileges.into_iter().zip(keyed) {
-        let Some((key, stored)) = keyed else { continue };
-        rules_of.entry(key.clone()).or_insert(stored);
+    let mut distinct: HashMap<&str, usize> = HashMap::new();
+    let mut firsts: Vec<&[StoredRule]> = Vec::new();
+    let which: Vec<Option<usize>> = prints
+        .iter()
+        .map(|print| {
+            let (text, stored) = print.as_ref()?;
+            Some(*distinct.entry(text.as_str()).or_insert_with(|| {
+                firsts.push(stored);
+                firsts.len() - 1
+            }))
+        })
+        .collect();
+    let keys: Vec<BTreeSet<String>> =
+        firsts.par_iter().map(|stored| stored.iter().flat_map(|rule| atom_keys(catalog, rule)).collect()).collect();
+    let mut groups: BTreeMap<&BTreeSet<String>, Vec<Holder>> = BTreeMap::new();
+    let mut rules_of: HashMap<&BTreeSet<String>, &[StoredRule]> = HashMap::new();
+    for ((member, privilege), which) in privileges.into_iter().zip(which) {
+        let Some(at) = which else { continue };
+        let key = &keys[at];
+        if key.is_empty() {
+            continue;
+        }
+        rules_of.entry(key).or_insert(firsts[at]);
         let entry = groups.entry(key).or_default();
         if !entry.iter().any(|(name, ..)| *name == member.name.value) {
             entry.push((
@@ -503,8 +521,30 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
     groups
         .into_iter()
         .filter(|(_, holders)| holders.len() >= min_members.max(2))
-        .map(|(key, holders)| (name_for(rules_of[&key]), holders))
+        .map(|(key, holders)| (name_for(rules_of[key]), holders))
         .collect()
+}
+
+/// The exact text of a rule list: lists with the same text have the same permission keys.
+fn fingerprint(stored: &[StoredRule]) -> String {
+    let mut text = String::new();
+    for rule in stored {
+        text.push_str(&rule.subject);
+        text.push('\u{1}');
+        text.push_str(&rule.actions.join("\u{2}"));
+        text.push('\u{1}');
+        text.push_str(match rule.inverted {
+            None => "-",
+            Some(true) => "t",
+            Some(false) => "f",
+        });
+        text.push('\u{1}');
+        if let Some(conditions) = &rule.conditions {
+            text.push_str(&serde_json::to_string(&**conditions).unwrap_or_default());
+        }
+        text.push('\u{0}');
+    }
+    text
 }
 
 /// The proposal for people.
