@@ -718,8 +718,8 @@ pub fn adopt(seeded: &Seeded) {
     universe::import(&seeded.0);
 }
 
-/// Announces the string-field atoms of every rule a run will ask about (templates left out), so each
-/// field's universe is built once for the whole run.
+/// Announces the string-field atoms and the tags of every rule a run will ask about (templates left out), so
+/// each field's universe (and each tag field's table) is built once for the whole run.
 /// `rules` gives each rule's subject and conditions.
 pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, Option<&'r Map<String, Value>>)>) {
     // Borrowed while collecting (most values repeat), owned once distinct.
@@ -885,9 +885,10 @@ pub struct Memo {
     regions: Regions,
 }
 
-/// Rules' regions, remembered by [`Memo::key`]: a rule's set of a string field (over the run's seeded
-/// universe) depends on the rule and the field only, of a tag field on the tags the group mentions, and its
-/// region on the fields of the group.
+/// Rules' regions, remembered by [`Memo::key`]: a rule's set of a field over the run's seeded values (a
+/// string field's universe, a tag field's table over every tag of the run) depends on the rule and the field
+/// only, and its region on the fields of the group. Where a field has no seeded values, its sets depend on
+/// the group (a tag field's table over the tags the group mentions).
 #[derive(Default)]
 struct Regions {
     /// Condition names, interned.
@@ -898,7 +899,7 @@ struct Regions {
     rules: Vec<Option<Option<Vec<u32>>>>,
     /// Per group and condition name: how the field is modelled.
     kinds: HashMap<(u32, u32), Kind, FxBuild>,
-    /// Per subject and condition name: the field over its seeded universe, `None` when it has none.
+    /// Per subject and condition name: the field over its seeded values, `None` when it has none.
     ids: HashMap<String, HashMap<String, Option<u32>, FxBuild>, FxBuild>,
     /// Per group, tag field and the tags the group mentions (ids): the field over their truth table.
     tag_ids: HashMap<(u32, u32, Vec<u32>), u32, FxBuild>,
@@ -918,9 +919,9 @@ struct Regions {
 /// How a condition name of a group is modelled.
 #[derive(Clone, Copy)]
 enum Kind {
-    /// A string field over its seeded universe (a field id).
+    /// A field over the run's seeded values (a field id).
     Seeded(u32),
-    /// A tag field: its rows depend on the tags the group mentions.
+    /// A tag field without seeded tags: its rows depend on the tags the group mentions.
     Tags { exists: bool },
     /// Not here: metadata, unknown names, fields without a seeded universe.
     Unmodelled,
@@ -928,8 +929,8 @@ enum Kind {
 
 impl Regions {
     /// The fields and regions of the group `group` (of `subject`) of `rules` (with their keys), as
-    /// [`model`] gives them, when every string field has a seeded universe that expresses every condition;
-    /// `None` otherwise.
+    /// [`model`] gives them (the same sets of requests, so the same answers and witnesses), when every
+    /// string field has a seeded universe that expresses every condition; `None` otherwise.
     fn model(
         &mut self,
         catalog: &Catalog,
