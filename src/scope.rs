@@ -883,6 +883,8 @@ pub struct Memo {
     names: Vec<(String, String)>,
     answers: HashMap<(u32, Vec<u32>, Question), Outcome, FxBuild>,
     regions: Regions,
+    /// The group built last, with its id and keys.
+    last: Option<(u32, Vec<u32>, Group)>,
 }
 
 /// Rules' regions, remembered by [`Memo::key`]: a rule's set of a field over the run's seeded values (a
@@ -1150,11 +1152,18 @@ impl Memo {
         if let Some(answer) = self.answers.get(&key) {
             return answer.clone();
         }
-        let built = self.build(catalog, group, rules, &key.1);
-        let answer = match &key.2 {
-            Question::Removal(removed) => built.removal(removed),
-            Question::MeetsAllow(position) => built.meets_allow(*position),
+        // Questions come in runs about one group (a privilege, then each of its rules; every deny of a
+        // member's group): the last group built is kept for the next.
+        let last = self.last.take().filter(|(id, keys, _)| *id == group && *keys == key.1);
+        let last = match last {
+            Some(last) => last,
+            None => (group, key.1.clone(), self.build(catalog, group, rules, &key.1)),
         };
+        let answer = match &key.2 {
+            Question::Removal(removed) => last.2.removal(removed),
+            Question::MeetsAllow(position) => last.2.meets_allow(*position),
+        };
+        self.last = Some(last);
         self.answers.insert(key, answer.clone());
         answer
     }
