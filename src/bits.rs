@@ -1,6 +1,6 @@
-//! Bit sets over small indices, shared by the scope procedure and the role miner.
+//! Bit sets over small indices, shared by the scope procedure, the role miner and the glob matcher.
 
-/// A set of small indices (signatures, truth-table rows, users, permissions) as `u64` words.
+/// A set of small indices (signatures, truth-table rows, users, permissions, input positions) as `u64` words.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Bits(Vec<u64>);
 

@@ -27,6 +27,12 @@ pub struct EvalRule {
 }
 
 impl EvalRule {
+    /// The rule's conditions as JSON text (empty without conditions): rules with the same text match the
+    /// same objects.
+    pub fn conditions_text(&self) -> String {
+        self.conditions.as_deref().map(|it| serde_json::to_string(it).unwrap_or_default()).unwrap_or_default()
+    }
+
     /// Whether the rule's conditions hold a handlebars template (`{{...}}`), rendered per actor.
     pub fn is_templated(&self) -> bool {
         self.conditions

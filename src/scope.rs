@@ -603,18 +603,18 @@ fn model<R: Borrow<EvalRule>>(
         let values = match condition.kind {
             ConditionKind::Metadata => return Err("metadata conditions are not modelled".into()),
             ConditionKind::Tags => {
-                let mut atoms = BTreeSet::new();
-                conditions.for_each(|value| collect_strings(value, &mut atoms));
-                if atoms.len() > ATOM_LIMIT {
+                let mut tags = BTreeSet::new();
+                conditions.for_each(|value| collect_strings(value, &mut tags));
+                if tags.len() > ATOM_LIMIT {
                     return Err(format!("more than {ATOM_LIMIT} values of `{name}`"));
                 }
-                Values::Tags(atoms.into_iter().collect())
+                Values::Tags(tags.into_iter().map(str::to_owned).collect())
             }
             ConditionKind::String | ConditionKind::Path => {
-                let mut atoms = BTreeSet::new();
-                conditions.for_each(|value| collect_atoms(value, &mut atoms));
+                let mut texts = AtomTexts::default();
+                conditions.for_each(|value| collect_atoms(value, &mut texts));
                 let path = matches!(condition.kind, ConditionKind::Path);
-                Values::Strings(universe::universe(name, path, &atoms).map_err(|it| it.0)?)
+                Values::Strings(universe::universe(name, path, &owned_atoms(texts)).map_err(|it| it.0)?)
             }
         };
         fields.push(Field { name: name.to_owned(), exists: definition.fields.contains_key(name), values });
@@ -631,29 +631,33 @@ fn model<R: Borrow<EvalRule>>(
     Ok((fields, regions))
 }
 
-fn collect_strings(value: &Value, atoms: &mut BTreeSet<String>) {
+/// Every string in a condition value (the tags a tag field's condition mentions).
+fn collect_strings<'v>(value: &'v Value, out: &mut BTreeSet<&'v str>) {
     match value {
         Value::String(text) => {
-            atoms.insert(text.clone());
+            out.insert(text);
         }
-        Value::Array(items) => items.iter().for_each(|it| collect_strings(it, atoms)),
-        Value::Object(operators) => operators.values().for_each(|it| collect_strings(it, atoms)),
+        Value::Array(items) => items.iter().for_each(|it| collect_strings(it, out)),
+        Value::Object(operators) => operators.values().for_each(|it| collect_strings(it, out)),
         _ => {}
     }
 }
 
+/// Atoms as [`collect_atoms`] finds them, borrowed: (whether a `$glob`, the text).
+type AtomTexts<'v> = HashSet<(bool, &'v str), FxBuild>;
+
 /// The atoms a string field's condition mentions: `$glob` patterns, and every other string as a literal.
-fn collect_atoms(value: &Value, atoms: &mut BTreeSet<Atom>) {
+fn collect_atoms<'v>(value: &'v Value, atoms: &mut AtomTexts<'v>) {
     match value {
         Value::String(text) => {
-            atoms.insert(Atom::Literal(text.clone()));
+            atoms.insert((false, text));
         }
         Value::Array(items) => items.iter().for_each(|it| collect_atoms(it, atoms)),
         Value::Object(operators) => {
             for (operator, operand) in operators {
                 match (operator.as_str(), operand) {
                     ("$glob", Value::String(pattern)) => {
-                        atoms.insert(Atom::Glob(pattern.clone()));
+                        atoms.insert((true, pattern));
                     }
                     _ => collect_atoms(operand, atoms),
                 }
@@ -663,40 +667,11 @@ fn collect_atoms(value: &Value, atoms: &mut BTreeSet<Atom>) {
     }
 }
 
-/// Atoms as [`collect_atom_texts`] finds them: (whether a `$glob`, the text).
-type AtomTexts<'v> = HashSet<(bool, &'v str), FxBuild>;
-
-/// [`collect_atoms`] without copying.
-fn collect_atom_texts<'v>(value: &'v Value, atoms: &mut AtomTexts<'v>) {
-    match value {
-        Value::String(text) => {
-            atoms.insert((false, text));
-        }
-        Value::Array(items) => items.iter().for_each(|it| collect_atom_texts(it, atoms)),
-        Value::Object(operators) => {
-            for (operator, operand) in operators {
-                match (operator.as_str(), operand) {
-                    ("$glob", Value::String(pattern)) => {
-                        atoms.insert((true, pattern));
-                    }
-                    _ => collect_atom_texts(operand, atoms),
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// [`collect_strings`] without copying.
-fn collect_tag_texts<'v>(value: &'v Value, tags: &mut BTreeSet<&'v str>) {
-    match value {
-        Value::String(text) => {
-            tags.insert(text);
-        }
-        Value::Array(items) => items.iter().for_each(|it| collect_tag_texts(it, tags)),
-        Value::Object(operators) => operators.values().for_each(|it| collect_tag_texts(it, tags)),
-        _ => {}
-    }
+fn owned_atoms(texts: AtomTexts) -> BTreeSet<Atom> {
+    texts
+        .into_iter()
+        .map(|(glob, text)| if glob { Atom::Glob(text.to_owned()) } else { Atom::Literal(text.to_owned()) })
+        .collect()
 }
 
 /// Starts a run afresh: see [`seed`].
@@ -737,12 +712,12 @@ pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, 
                 ConditionKind::String => false,
                 ConditionKind::Path => true,
                 ConditionKind::Tags => {
-                    collect_tag_texts(value, tags.entry(key).or_default());
+                    collect_strings(value, tags.entry(key).or_default());
                     continue;
                 }
                 ConditionKind::Metadata => continue,
             };
-            collect_atom_texts(value, atoms.entry((key, path)).or_default());
+            collect_atoms(value, atoms.entry((key, path)).or_default());
         }
     }
     // A tag field's truth table over every tag of the run, when it stays small.
@@ -752,11 +727,7 @@ pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, 
         }
     }
     for ((field, path), texts) in atoms {
-        let atoms: BTreeSet<Atom> = texts
-            .into_iter()
-            .map(|(glob, text)| if glob { Atom::Glob(text.to_owned()) } else { Atom::Literal(text.to_owned()) })
-            .collect();
-        universe::seed(field, path, &atoms);
+        universe::seed(field, path, &owned_atoms(texts));
     }
 }
 
@@ -977,7 +948,7 @@ impl Regions {
                             .into_iter()
                             .map(|tag| {
                                 let next = self.tag_texts.len() as u32;
-                                *self.tag_texts.entry(tag).or_insert(next)
+                                *self.tag_texts.entry(tag.to_owned()).or_insert(next)
                             })
                             .collect();
                         atoms.extend_from_slice(&ids);
@@ -1062,17 +1033,18 @@ impl Regions {
         let text = self.names[name as usize].clone();
         let Some(condition) = definition.condition(&text) else { return Kind::Unmodelled };
         let exists = definition.fields.contains_key(&text);
-        let seeded = |it: Option<u32>| it.map_or(Kind::Unmodelled, Kind::Seeded);
-        match condition.kind {
-            ConditionKind::String => seeded(self.field(subject, &text, false, exists)),
-            ConditionKind::Path => seeded(self.field(subject, &text, true, exists)),
+        let strings = |path| universe::seeded(&text, path).map(Values::Strings);
+        let seeded = match condition.kind {
+            ConditionKind::String => self.field(subject, &text, exists, || strings(false)),
+            ConditionKind::Path => self.field(subject, &text, exists, || strings(true)),
             // Over every tag of the run when seeding recorded them: the same table for every group.
-            ConditionKind::Tags => match universe::seeded_tags(&text) {
-                Some(tags) => Kind::Seeded(self.tag_field(subject, &text, exists, &tags)),
-                None => Kind::Tags { exists },
-            },
-            ConditionKind::Metadata => Kind::Unmodelled,
-        }
+            ConditionKind::Tags => {
+                let tags = || universe::seeded_tags(&text).map(|tags| Values::Tags(tags.to_vec()));
+                return self.field(subject, &text, exists, tags).map_or(Kind::Tags { exists }, Kind::Seeded);
+            }
+            ConditionKind::Metadata => None,
+        };
+        seeded.map_or(Kind::Unmodelled, Kind::Seeded)
     }
 
     /// The tag field `name` of `group` over the tags `atoms` (ids, in any order).
@@ -1095,22 +1067,19 @@ impl Regions {
         id
     }
 
-    fn tag_field(&mut self, subject: &str, name: &str, exists: bool, tags: &[String]) -> u32 {
-        if let Some(Some(id)) = self.ids.get(subject).and_then(|it| it.get(name)) {
-            return *id;
-        }
-        self.fields.push(Field { name: name.to_owned(), exists, values: Values::Tags(tags.to_vec()) });
-        let id = self.fields.len() as u32 - 1;
-        self.ids.entry(subject.to_owned()).or_default().insert(name.to_owned(), Some(id));
-        id
-    }
-
-    fn field(&mut self, subject: &str, name: &str, path: bool, exists: bool) -> Option<u32> {
+    /// The field `name` of `subject` over the run's seeded values (`values`, asked once), if it has any.
+    fn field(
+        &mut self,
+        subject: &str,
+        name: &str,
+        exists: bool,
+        values: impl FnOnce() -> Option<Values>,
+    ) -> Option<u32> {
         if let Some(id) = self.ids.get(subject).and_then(|it| it.get(name)) {
             return *id;
         }
-        let id = universe::seeded(name, path).map(|universe| {
-            self.fields.push(Field { name: name.to_owned(), exists, values: Values::Strings(universe) });
+        let id = values().map(|values| {
+            self.fields.push(Field { name: name.to_owned(), exists, values });
             self.fields.len() as u32 - 1
         });
         self.ids.entry(subject.to_owned()).or_default().insert(name.to_owned(), id);
@@ -1121,12 +1090,8 @@ impl Regions {
 impl Memo {
     /// The identity of a rule as a group sees it.
     pub fn key(&mut self, rule: &EvalRule) -> u32 {
-        let conditions = match &rule.conditions {
-            None => String::new(),
-            Some(map) => serde_json::to_string(&**map).unwrap_or_default(),
-        };
         let next = self.keys.len() as u32;
-        *self.keys.entry((rule.inverted, conditions)).or_insert(next)
+        *self.keys.entry((rule.inverted, rule.conditions_text())).or_insert(next)
     }
 
     /// The identity of the group of a subject and action.
@@ -1171,9 +1136,21 @@ impl Memo {
     /// [`Group::build`] for the group `group` of `rules` (in order, with their [`Memo::key`]s `keys`), with
     /// the rules' regions remembered.
     pub fn build(&mut self, catalog: &Catalog, group: u32, rules: &[&EvalRule], keys: &[u32]) -> Group {
+        self.build_of(catalog, group, (rules, keys), rules, (0..rules.len()).collect())
+    }
+
+    /// The group `group` of the rules at `members` (positions in `rules`), which are `chosen` with their
+    /// keys: over remembered regions, or built afresh where they cannot express a rule.
+    fn build_of<R: Borrow<EvalRule>>(
+        &mut self,
+        catalog: &Catalog,
+        group: u32,
+        (chosen, keys): (&[&EvalRule], &[u32]),
+        rules: &[R],
+        members: Vec<usize>,
+    ) -> Group {
         let (subject, action) = &self.names[group as usize];
-        let members = (0..rules.len()).collect();
-        match self.regions.model(catalog, group, subject, rules, keys) {
+        match self.regions.model(catalog, group, subject, chosen, keys) {
             Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
             None => Group::build(catalog, rules, subject, action, members),
         }
@@ -1198,10 +1175,7 @@ impl Memo {
         let chosen: Vec<&EvalRule> = members.iter().map(|&at| &rules[at]).collect();
         let chosen_keys: Vec<u32> = members.iter().map(|&at| keys[at]).collect();
         let group = self.group(subject, action);
-        match self.regions.model(catalog, group, subject, &chosen, &chosen_keys) {
-            Some(model) => Group::assemble(rules, subject, action, members, Ok(model)),
-            None => Group::build(catalog, rules, subject, action, members),
-        }
+        self.build_of(catalog, group, (&chosen, &chosen_keys), rules, members)
     }
 
     /// The groups of prepared rules by subject and action (one rule is in the group of every action it

@@ -19,6 +19,8 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use crate::bits::Bits;
+
 /// How deeply groups may nest.
 pub(crate) const MAX_DEPTH: usize = 256;
 /// How many elementary matching steps one `test()` may take.
@@ -313,7 +315,7 @@ impl Regex {
         } else {
             let mut sets =
                 Sets { re: self, input, memo: HashMap::new(), runs: HashMap::new(), steps: 0, aborted: false };
-            let found = (0..=input.len()).any(|start| !bits_empty(&sets.ends(self.root, start)));
+            let found = (0..=input.len()).any(|start| !sets.ends(self.root, start).is_empty());
             found && !sets.aborted
         }
     }
@@ -808,27 +810,6 @@ impl Parser<'_> {
     }
 }
 
-/// Bits over positions `0..=n`.
-type Bits = Vec<u64>;
-
-fn bits_empty(bits: &Bits) -> bool {
-    bits.iter().all(|&it| it == 0)
-}
-
-fn bits_ones(bits: &Bits) -> impl Iterator<Item = usize> + '_ {
-    bits.iter().enumerate().flat_map(|(i, &word)| {
-        let mut word = word;
-        std::iter::from_fn(move || {
-            if word == 0 {
-                return None;
-            }
-            let bit = word.trailing_zeros() as usize;
-            word &= word - 1;
-            Some(i * 64 + bit)
-        })
-    })
-}
-
 struct Sets<'a> {
     re: &'a Regex,
     input: &'a [u16],
@@ -840,13 +821,14 @@ struct Sets<'a> {
 }
 
 impl Sets<'_> {
+    /// No position of `0..=n`.
     fn empty(&self) -> Bits {
-        vec![0; (self.input.len() + 1).div_ceil(64)]
+        Bits::empty(self.input.len() + 1)
     }
 
     fn single(&self, pos: usize) -> Bits {
         let mut bits = self.empty();
-        bits[pos / 64] |= 1 << (pos % 64);
+        bits.set(pos);
         bits
     }
 
@@ -866,21 +848,18 @@ impl Sets<'_> {
             // One code unit: shift the positions that hold a matching unit (what `ends` gives for each, without
             // building a set per position), charged like `ends`.
             let words = (self.input.len() / 64 + 1) as u64;
-            for pos in bits_ones(from) {
+            for pos in from.ones() {
                 if !self.charge(words) {
                     return self.empty();
                 }
                 if self.input.get(pos).is_some_and(|&it| re.one_unit_matches(node, it)) {
-                    out[(pos + 1) / 64] |= 1 << ((pos + 1) % 64);
+                    out.set(pos + 1);
                 }
             }
             return out;
         }
-        for pos in bits_ones(from).collect::<Vec<_>>() {
-            let ends = self.ends(node, pos);
-            for (o, e) in out.iter_mut().zip(ends.iter()) {
-                *o |= e;
-            }
+        for pos in from.ones() {
+            out.or_assign(&self.ends(node, pos));
         }
         out
     }
@@ -899,8 +878,7 @@ impl Sets<'_> {
                 self.charge(1);
                 re.one_unit_matches(node, self.input[pos])
             } else {
-                let next = pos + 1;
-                self.ends(node, pos)[next / 64] & (1 << (next % 64)) != 0
+                self.ends(node, pos).contains(pos + 1)
             };
             ends[pos] = if matches { ends[pos + 1] } else { pos };
         }
@@ -943,7 +921,7 @@ impl Sets<'_> {
                 let mut frontier = self.single(pos);
                 for child in children {
                     frontier = self.step(child, &frontier);
-                    if bits_empty(&frontier) {
+                    if frontier.is_empty() {
                         break;
                     }
                 }
@@ -952,22 +930,16 @@ impl Sets<'_> {
             Node::Alt(children) => {
                 let mut out = self.empty();
                 for child in children {
-                    let ends = self.ends(child, pos);
-                    for (o, e) in out.iter_mut().zip(ends.iter()) {
-                        *o |= e;
-                    }
+                    out.or_assign(&self.ends(child, pos));
                 }
                 out
             }
             Node::Group { node, .. } => (*self.ends(node, pos)).clone(),
             Node::Look { behind, negated, node } => {
                 let found = if behind {
-                    (0..=pos).rev().any(|start| {
-                        let ends = self.ends(node, start);
-                        ends[pos / 64] & (1 << (pos % 64)) != 0
-                    })
+                    (0..=pos).rev().any(|start| self.ends(node, start).contains(pos))
                 } else {
-                    !bits_empty(&self.ends(node, pos))
+                    !self.ends(node, pos).is_empty()
                 };
                 if found != negated { self.single(pos) } else { self.empty() }
             }
@@ -981,7 +953,7 @@ impl Sets<'_> {
                     max.and_then(|max| usize::try_from(max).ok()).map_or(end, |max| end.min(pos.saturating_add(max)));
                 let mut bits = self.empty();
                 for at in low..=high {
-                    bits[at / 64] |= 1 << (at % 64);
+                    bits.set(at);
                 }
                 bits
             }
@@ -991,7 +963,7 @@ impl Sets<'_> {
                 let mut seen: HashMap<Bits, u64> = HashMap::new();
                 let mut k = 0;
                 while k < min {
-                    if bits_empty(&current) || self.aborted {
+                    if current.is_empty() || self.aborted {
                         break;
                     }
                     if let Some(&earlier) = seen.get(&current) {
@@ -1011,12 +983,9 @@ impl Sets<'_> {
                 let mut fresh = current;
                 let mut extra: u64 = 0;
                 let limit = max.map(|max| max - min);
-                while !bits_empty(&fresh) && limit.is_none_or(|limit| extra < limit) && !self.aborted {
-                    let next = self.step(node, &fresh);
-                    fresh = next.iter().zip(reached.iter()).map(|(a, b)| a & !b).collect();
-                    for (r, f) in reached.iter_mut().zip(fresh.iter()) {
-                        *r |= f;
-                    }
+                while !fresh.is_empty() && limit.is_none_or(|limit| extra < limit) && !self.aborted {
+                    fresh = self.step(node, &fresh).and_not(&reached);
+                    reached.or_assign(&fresh);
                     extra += 1;
                 }
                 reached

@@ -251,7 +251,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
             let prepared = eval::order(catalog, stored);
             let allows = (0..prepared.len())
                 .filter(|&at| !prepared[at].inverted && prepared[at].subject == "secrets")
-                .map(|at| (at, read_key(&prepared[at])))
+                .map(|at| (at, prepared[at].conditions_text()))
                 .collect();
             Some((member, privilege, prepared, allows))
         })
@@ -340,11 +340,6 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
     // Policy by policy, as the policies are declared.
     found.sort_by_key(|(at, _)| *at);
     out.extend(found.into_iter().map(|(_, diagnostic)| diagnostic));
-}
-
-/// What a read rule is compared with the protected scopes by: its conditions (as text).
-fn read_key(rule: &EvalRule) -> String {
-    rule.conditions.as_deref().map(|it| serde_json::to_string(it).unwrap_or_default()).unwrap_or_default()
 }
 
 /// The protected scopes a read rule overlaps for `action`, each with a request in both.
