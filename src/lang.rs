@@ -62,7 +62,62 @@ impl FxHasher {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
+use std::hash::Hash;
 use std::rc::Rc;
+
+/// A shared part of an expression (a group's alternatives, a loop's body) with its hash computed once:
+/// states are hashed and compared on every derivative, and their shared parts are most of their size.
+/// Equality and order are those of the contents; the same allocation is equal without a look inside.
+#[derive(Debug)]
+struct Node<T>(Rc<(u64, T)>);
+
+impl<T> Clone for Node<T> {
+    fn clone(&self) -> Self {
+        Node(self.0.clone())
+    }
+}
+
+impl<T: Hash> Node<T> {
+    fn new(value: T) -> Node<T> {
+        let mut hasher = FxHasher::default();
+        value.hash(&mut hasher);
+        Node(Rc::new((hasher.finish(), value)))
+    }
+}
+
+impl<T> std::ops::Deref for Node<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0.1
+    }
+}
+
+impl<T: PartialEq> PartialEq for Node<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0) || (self.0.0 == other.0.0 && self.0.1 == other.0.1)
+    }
+}
+
+impl<T: Eq> Eq for Node<T> {}
+
+impl<T: Hash> Hash for Node<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.0);
+    }
+}
+
+impl<T: Ord> PartialOrd for Node<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: Ord> Ord for Node<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Rc::ptr_eq(&self.0, &other.0) { std::cmp::Ordering::Equal } else { self.0.1.cmp(&other.0.1) }
+    }
+}
 
 /// A set of UTF-16 code units as sorted, disjoint, non-adjacent inclusive ranges.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,7 +177,21 @@ impl CharSet {
     }
 
     pub fn intersect(&self, other: &CharSet) -> CharSet {
-        self.complement().union(&other.complement()).complement()
+        // Both lists are sorted, disjoint and non-adjacent, so the overlaps are too.
+        let (mut i, mut j) = (0, 0);
+        let mut out = Vec::new();
+        while let (Some(&(a_low, a_high)), Some(&(b_low, b_high))) = (self.0.get(i), other.0.get(j)) {
+            let (low, high) = (a_low.max(b_low), a_high.min(b_high));
+            if low <= high {
+                out.push((low, high));
+            }
+            if a_high < b_high {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        CharSet(out)
     }
 
     /// A member to show in a witness: printable ASCII letters and digits first.
@@ -138,12 +207,12 @@ enum Item {
     /// One code unit of the set.
     Set(CharSet),
     /// One of several sequences.
-    Alt(Rc<Vec<Vec<Item>>>),
+    Alt(Node<Vec<Vec<Item>>>),
     /// The sequence repeated: at least `min` times, at most `max` (`None`: unbounded). Iterations past `min`
     /// must consume input.
-    Repeat(Rc<Vec<Item>>, u32, Option<u32>),
+    Repeat(Node<Vec<Item>>, u32, Option<u32>),
     /// A lookahead on the rest of the input.
-    Look(bool, Rc<Vec<Vec<Item>>>),
+    Look(bool, Node<Vec<Vec<Item>>>),
     /// `^`: only at the start of the input.
     Start,
     /// `$`: only at the end of the input.
@@ -287,7 +356,7 @@ fn not(state: State) -> State {
 
 /// `R` followed by anything: what a lookahead `(?=R)` requires of the rest of the input.
 fn then_anything(alternatives: &[Vec<Item>]) -> State {
-    let any = Item::Repeat(Rc::new(vec![Item::Set(CharSet::all())]), 0, None);
+    let any = Item::Repeat(Node::new(vec![Item::Set(CharSet::all())]), 0, None);
     or(alternatives.iter().map(|alternative| {
         let mut items = alternative.clone();
         items.push(any.clone());
@@ -395,6 +464,55 @@ fn seq_derive(items: &[Item], c: u16, at_start: bool) -> State {
     }
 }
 
+/// The character sets a derivative of `state` tests the code unit against (those that can meet the next
+/// code unit), or more.
+fn state_heads(state: &State, out: &mut BTreeSet<CharSet>) {
+    match state {
+        State::Nothing => {}
+        State::Seq(items) => {
+            seq_heads(items, out);
+        }
+        State::Or(states) | State::And(states) => states.iter().for_each(|it| state_heads(it, out)),
+        State::Not(inner) => state_heads(inner, out),
+    }
+}
+
+/// [`state_heads`] of a sequence; whether the derivative may go on past it without consuming (or more
+/// often: a larger answer only adds sets).
+fn seq_heads(items: &[Item], out: &mut BTreeSet<CharSet>) -> bool {
+    for item in items {
+        match item {
+            Item::Set(set) => {
+                out.insert(set.clone());
+                return false;
+            }
+            Item::Hole | Item::End => return false,
+            Item::Start => {}
+            Item::Alt(alternatives) => {
+                let mut passes = false;
+                for alternative in alternatives.iter() {
+                    passes |= seq_heads(alternative, out);
+                }
+                if !passes {
+                    return false;
+                }
+            }
+            Item::Repeat(body, min, _) => {
+                if !seq_heads(body, out) && *min > 0 {
+                    return false;
+                }
+            }
+            // A lookahead reads the same code unit as what follows it (and then anything).
+            Item::Look(_, alternatives) => {
+                for alternative in alternatives.iter() {
+                    seq_heads(alternative, out);
+                }
+            }
+        }
+    }
+    true
+}
+
 /// Every character set that appears in a state, to split the alphabet into classes that behave alike.
 fn collect_sets(items: &[Item], out: &mut BTreeSet<CharSet>) {
     for item in items {
@@ -417,10 +535,11 @@ fn collect_sets(items: &[Item], out: &mut BTreeSet<CharSet>) {
 fn minterms(sets: &BTreeSet<CharSet>) -> Vec<CharSet> {
     let mut classes = vec![CharSet::all()];
     for set in sets {
+        let complement = set.complement();
         let mut next = Vec::with_capacity(classes.len() * 2);
         for class in classes {
             let inside = class.intersect(set);
-            let outside = class.intersect(&set.complement());
+            let outside = class.intersect(&complement);
             if !inside.is_empty() {
                 next.push(inside);
             }
@@ -457,7 +576,7 @@ impl Lang {
             collect_sets(alternative, &mut sets);
         }
         // `test()` finds a match anywhere unless anchored; picomatch always anchors, but be exact anyway.
-        let any = Item::Repeat(Rc::new(vec![Item::Set(CharSet::all())]), 0, None);
+        let any = Item::Repeat(Node::new(vec![Item::Set(CharSet::all())]), 0, None);
         let state = or(alternatives.into_iter().map(|mut items| {
             items.insert(0, any.clone());
             items.push(any.clone());
@@ -483,7 +602,7 @@ impl Lang {
 
     /// Every string.
     pub fn anything() -> Lang {
-        let any = Item::Repeat(Rc::new(vec![Item::Set(CharSet::all())]), 0, None);
+        let any = Item::Repeat(Node::new(vec![Item::Set(CharSet::all())]), 0, None);
         Lang { state: State::Seq(vec![any]), sets: BTreeSet::from([CharSet::all()]) }
     }
 
@@ -713,10 +832,27 @@ impl Lang {
         let mut next = Vec::new();
         let mut accepting = Vec::new();
         let mut at = 0;
+        let mut heads = BTreeSet::new();
+        let mut local: Vec<Option<u32>> = Vec::new();
         while at < states.len() {
             let at_start = at == 0;
             accepting.push(nullable(&states[at], at_start));
+            // A state's derivative depends only on which of the sets at its head hold the code unit: one
+            // derivative per class of those sets serves every class of the whole language inside it.
+            heads.clear();
+            state_heads(&states[at], &mut heads);
+            let classes = minterms(&heads);
+            local.clear();
+            local.resize(classes.len(), None);
             for &c in &representatives {
+                let Some(class) = classes.iter().position(|class| class.contains(c)) else {
+                    next.push(DEAD);
+                    continue;
+                };
+                if let Some(known) = local[class] {
+                    next.push(known);
+                    continue;
+                }
                 let derived = derive(&states[at], c, at_start);
                 let target = if derived == State::Nothing {
                     DEAD
@@ -731,6 +867,7 @@ impl Lang {
                     states.push(derived);
                     id
                 };
+                local[class] = Some(target);
                 next.push(target);
             }
             at += 1;
@@ -857,9 +994,9 @@ impl Parser {
         self.eat('?');
         if matches!(atom, Item::Look(..) | Item::Start | Item::End) {
             // A quantified assertion: `(?=x)?` and the like hold trivially when the minimum is zero.
-            return Ok(if min == 0 { Item::Alt(Rc::new(vec![vec![]])) } else { atom });
+            return Ok(if min == 0 { Item::Alt(Node::new(vec![vec![]])) } else { atom });
         }
-        Ok(Item::Repeat(Rc::new(vec![atom]), min, max))
+        Ok(Item::Repeat(Node::new(vec![atom]), min, max))
     }
 
     /// `{n}`, `{n,}`, `{n,m}`; consumes through `}`.
@@ -898,22 +1035,22 @@ impl Parser {
                     if self.eat(':') {
                         let inner = self.alternatives()?;
                         self.close()?;
-                        Item::Alt(Rc::new(inner))
+                        Item::Alt(Node::new(inner))
                     } else if self.eat('=') {
                         let inner = self.alternatives()?;
                         self.close()?;
-                        Item::Look(false, Rc::new(inner))
+                        Item::Look(false, Node::new(inner))
                     } else if self.eat('!') {
                         let inner = self.alternatives()?;
                         self.close()?;
-                        Item::Look(true, Rc::new(inner))
+                        Item::Look(true, Node::new(inner))
                     } else {
                         return Err(self.error("lookbehind or named group"));
                     }
                 } else {
                     let inner = self.alternatives()?;
                     self.close()?;
-                    Item::Alt(Rc::new(inner))
+                    Item::Alt(Node::new(inner))
                 }
             }
             '\\' => Item::Set(self.escape(false)?),
@@ -1151,6 +1288,66 @@ mod tests {
         let dotted = Lang::literal("/app/.env");
         assert!(dotted.intersect(&app).is_empty().unwrap());
         assert!(!Lang::anything().minus(&all).is_empty().unwrap());
+    }
+
+    /// A small deterministic generator for the property tests below.
+    fn next(seed: &mut u64) -> u64 {
+        *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        *seed >> 33
+    }
+
+    #[test]
+    fn intersections_of_character_sets_are_exact_and_normal() {
+        let mut seed = 7;
+        let random_set = |seed: &mut u64| {
+            let ranges = (0..next(seed) % 5)
+                .map(|_| {
+                    let low = (next(seed) % 120) as u16;
+                    (low, low + (next(seed) % 20) as u16)
+                })
+                .collect();
+            CharSet::from_ranges(ranges)
+        };
+        for _ in 0..500 {
+            let (a, b) = (random_set(&mut seed), random_set(&mut seed));
+            let both = a.intersect(&b);
+            assert_eq!(both, a.complement().union(&b.complement()).complement(), "{a:?} & {b:?}");
+            for c in 0..150 {
+                assert_eq!(both.contains(c), a.contains(c) && b.contains(c));
+            }
+        }
+        assert_eq!(CharSet::all().intersect(&CharSet::unit(7)), CharSet::unit(7));
+        assert!(CharSet::empty().intersect(&CharSet::all()).is_empty());
+    }
+
+    /// The automaton (one derivative per class of the sets at a state's head) agrees with deriving the
+    /// language code unit by code unit.
+    #[test]
+    fn automata_agree_with_derivatives_on_every_probe() {
+        let sources = [
+            r"^(?:\/app(?:\/(?!\.)(?:(?:(?!(?:^|\/)\.).)*?)|$))$",
+            r"^(?:(?!\.)(?=.)[^/]*?\/?)$",
+            r"^(?:\/app\/(?:(?!(?:x)$))[^/]*?)$",
+            r"^(?:\/team-0[1-3]\/(?:svc-(?:a|b)|shared)\/(?!\.)(?=.)[^/]*?\.env\/?)$",
+            r"^(?:a{2,3}(?:b|c)*d?)$",
+            r"^(?:(?=.*x)(?!.*y)[a-z]{1,4})$",
+        ];
+        let alphabet: Vec<u16> = "/.abcdxyz-0123_\nt".encode_utf16().chain([0x2028, 0xe9]).collect();
+        let mut seed = 11;
+        for source in sources {
+            let language = lang(source);
+            let dfa = language.to_dfa().unwrap();
+            for _ in 0..3000 {
+                let length = next(&mut seed) % 12;
+                let units: Vec<u16> =
+                    (0..length).map(|_| alphabet[(next(&mut seed) as usize) % alphabet.len()]).collect();
+                let text = String::from_utf16_lossy(&units);
+                assert_eq!(run(&dfa, &text), language.contains(&text), "{source} on {text:?}");
+            }
+            for text in ["/app", "/app/x", "/team-02/shared/a.env", "aab", "aaacbd", "xab"] {
+                assert_eq!(run(&dfa, text), language.contains(text), "{source} on {text:?}");
+            }
+        }
     }
 
     #[test]
