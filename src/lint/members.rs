@@ -24,30 +24,32 @@ pub(super) fn lint_members(
     index: &HashMap<(FileId, u32), &RuleSpans>,
     out: &mut Vec<Diagnostic>,
 ) {
-    // Members are judged in contiguous chunks on every thread (each with its own memo), and the results
-    // joined in member order: the same diagnostics, in the same order, as one thread would give.
+    // Members are judged in contiguous chunks on every thread (each thread keeping its memo from chunk to
+    // chunk: answers depend on the question only), and the results joined in member order: the same
+    // diagnostics, in the same order, as one thread would give.
     use rayon::prelude::*;
     let members: Vec<&Member> = project.members().collect();
     let size = members.len().div_ceil(rayon::current_num_threads() * 4).max(1);
     let parts: Vec<(Vec<Diagnostic>, Denies)> = members
         .par_chunks(size)
-        .map(|chunk| {
-            let mut out = Vec::new();
-            let mut denies = Denies::new();
-            let mut memo = Memo::default();
-            let mut shared = Shared::default();
-            for member in chunk {
-                let (grants, skipped) = access::active_grants(catalog, project, member, options.now_ms);
-                expired(member, &skipped, &mut out);
-                let identity = access::identity_of(member);
-                let Some(prepared) = Prepared::new(catalog, &grants, &identity, &mut shared, &mut memo) else {
-                    continue;
-                };
-                coverage(catalog, member, &prepared, &mut memo, index, &mut out);
-                ineffective_denies(catalog, member, &prepared, &mut memo, index, &mut denies);
-            }
-            (out, denies)
-        })
+        .map_init(
+            || (Memo::default(), Shared::default()),
+            |(memo, shared), chunk| {
+                let mut out = Vec::new();
+                let mut denies = Denies::new();
+                for member in chunk {
+                    let (grants, skipped) = access::active_grants(catalog, project, member, options.now_ms);
+                    expired(member, &skipped, &mut out);
+                    let identity = access::identity_of(member);
+                    let Some(prepared) = Prepared::new(catalog, &grants, &identity, shared, memo) else {
+                        continue;
+                    };
+                    coverage(catalog, member, &prepared, memo, index, &mut out);
+                    ineffective_denies(catalog, member, &prepared, memo, index, &mut denies);
+                }
+                (out, denies)
+            },
+        )
         .collect();
     // Per deny rule (by place): whether it removed nothing for every member, and those members.
     let mut denies = Denies::new();
@@ -256,17 +258,25 @@ impl<'g, 'p> Prepared<'g, 'p> {
             let (grant, index) = self.owner[entry];
             grant == target && only.is_none_or(|it| it == index)
         };
-        let mut covering = BTreeSet::new();
+        // Any group that answers differently decides: the groups where the removed rules are alone (or
+        // with few others) are asked first, being the cheapest and the likeliest to differ.
+        let mut asked: Vec<(usize, u32, Vec<usize>)> = Vec::new();
         for (group, entries) in &self.groups {
             if !entries.iter().any(|entry| is_removed(*entry)) {
                 continue;
             }
             let entries: Vec<usize> =
                 entries.iter().copied().filter(|entry| chosen.contains(&self.owner[*entry].0)).collect();
+            let others = entries.iter().filter(|entry| !is_removed(**entry)).count();
+            asked.push((others, *group, entries));
+        }
+        asked.sort_by_key(|(others, group, _)| (*others, *group));
+        let mut covering = BTreeSet::new();
+        for (_, group, entries) in asked {
             let removed: Vec<usize> = (0..entries.len()).filter(|position| is_removed(entries[*position])).collect();
             let rules: Vec<&EvalRule> = entries.iter().map(|entry| self.rule(*entry)).collect();
             let keys = entries.iter().map(|entry| self.key(*entry)).collect();
-            match memo.removal(catalog, *group, &rules, keys, removed) {
+            match memo.removal(catalog, group, &rules, keys, removed) {
                 Outcome::Same { covering: positions } => {
                     covering.extend(positions.into_iter().map(|position| self.owner[entries[position]]));
                 }
