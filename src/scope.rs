@@ -697,12 +697,16 @@ pub fn adopt(seeded: &Seeded) {
 /// each field's universe (and each tag field's table) is built once for the whole run.
 /// `rules` gives each rule's subject and conditions.
 pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, Option<&'r Map<String, Value>>)>) {
-    // Borrowed while collecting (most values repeat), owned once distinct.
-    let mut atoms: BTreeMap<(&str, bool), AtomTexts> = BTreeMap::new();
-    let mut tags: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (subject, conditions) in rules {
-        let Some(subject) = catalog.subject(subject) else { continue };
-        for (key, value) in conditions.into_iter().flatten() {
+    use rayon::prelude::*;
+    /// Borrowed while collecting (most values repeat), owned once distinct.
+    type Found<'r> = (BTreeMap<(&'r str, bool), AtomTexts<'r>>, BTreeMap<&'r str, BTreeSet<&'r str>>);
+    let rules: Vec<(&str, &Map<String, Value>)> =
+        rules.into_iter().filter_map(|(subject, conditions)| Some((subject, conditions?))).collect();
+    // Collected on every core (the rules are many), then merged: sets, so the order does not matter.
+    let collect = |mut found: Found<'r>, &(subject, conditions): &(&'r str, &'r Map<String, Value>)| {
+        let (atoms, tags) = &mut found;
+        let Some(subject) = catalog.subject(subject) else { return found };
+        for (key, value) in conditions {
             let Some(condition) = subject.condition(key) else { continue };
             // Templates are rendered per member; their rendered values are not known here.
             if key.contains("{{") || crate::eval::has_template(value) {
@@ -712,14 +716,24 @@ pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, 
                 ConditionKind::String => false,
                 ConditionKind::Path => true,
                 ConditionKind::Tags => {
-                    collect_strings(value, tags.entry(key).or_default());
+                    collect_strings(value, tags.entry(key.as_str()).or_default());
                     continue;
                 }
                 ConditionKind::Metadata => continue,
             };
-            collect_atoms(value, atoms.entry((key, path)).or_default());
+            collect_atoms(value, atoms.entry((key.as_str(), path)).or_default());
         }
-    }
+        found
+    };
+    let (atoms, tags) = rules.par_iter().fold(Found::default, collect).reduce(Found::default, |mut into, from| {
+        for (field, texts) in from.0 {
+            into.0.entry(field).or_default().extend(texts);
+        }
+        for (field, texts) in from.1 {
+            into.1.entry(field).or_default().extend(texts);
+        }
+        into
+    });
     // A tag field's truth table over every tag of the run, when it stays small.
     for (field, texts) in tags {
         if texts.len() <= ATOM_LIMIT {
