@@ -9,7 +9,7 @@
 //! keeps access identical; each proposal is nevertheless checked with the scope procedure before it is
 //! shown. Only permanent privileges are moved: temporary ones keep their windows.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -499,16 +499,27 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
         .collect();
     let keys: Vec<BTreeSet<String>> =
         firsts.par_iter().map(|stored| stored.iter().flat_map(|rule| atom_keys(catalog, rule)).collect()).collect();
-    let mut groups: BTreeMap<&BTreeSet<String>, Vec<Holder>> = BTreeMap::new();
-    let mut rules_of: HashMap<&BTreeSet<String>, &[StoredRule]> = HashMap::new();
+    // Lists written differently may grant the same keys: one group per distinct key set, the first list
+    // written that way naming it.
+    let mut group_of: HashMap<&BTreeSet<String>, usize> = HashMap::new();
+    let mut named: Vec<(&BTreeSet<String>, &[StoredRule])> = Vec::new();
+    let group_at: Vec<usize> = keys
+        .iter()
+        .zip(&firsts)
+        .map(|(key, stored)| {
+            *group_of.entry(key).or_insert_with(|| {
+                named.push((key, stored));
+                named.len() - 1
+            })
+        })
+        .collect();
+    let mut groups: Vec<Vec<Holder>> = vec![Vec::new(); named.len()];
     for ((member, privilege), which) in privileges.into_iter().zip(which) {
         let Some(at) = which else { continue };
-        let key = &keys[at];
-        if key.is_empty() {
+        if keys[at].is_empty() {
             continue;
         }
-        rules_of.entry(key).or_insert(firsts[at]);
-        let entry = groups.entry(key).or_default();
+        let entry = &mut groups[group_at[at]];
         if !entry.iter().any(|(name, ..)| *name == member.name.value) {
             entry.push((
                 member.name.value.clone(),
@@ -518,11 +529,15 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
             ));
         }
     }
-    groups
+    // In the order of the key sets.
+    let mut found: Vec<(&BTreeSet<String>, &[StoredRule], Vec<Holder>)> = named
         .into_iter()
+        .zip(groups)
         .filter(|(_, holders)| holders.len() >= min_members.max(2))
-        .map(|(key, holders)| (name_for(rules_of[key]), holders))
-        .collect()
+        .map(|((key, stored), holders)| (key, stored, holders))
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    found.into_iter().map(|(_, stored, holders)| (name_for(stored), holders)).collect()
 }
 
 /// The exact text of a rule list: lists with the same text have the same permission keys.
