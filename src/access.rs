@@ -2,6 +2,7 @@
 //! privileges, assembled in Infisical's order, and decisions on them that name the deciding rule.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -9,7 +10,7 @@ use crate::catalog::Catalog;
 use crate::check::rules::StoredRule;
 use crate::check::values::{parse_iso_datetime_ms, parse_ms};
 use crate::eval::{self, Decision, EvalError, EvalRule, Identity};
-use crate::model::{Member, MemberKind, Project, Temporary};
+use crate::model::{Member, MemberKind, Project, Role, Temporary};
 use crate::source::{FileId, Span};
 
 /// Where a group of rules comes from.
@@ -69,34 +70,85 @@ pub fn active_grants<'p>(
     member: &'p Member,
     at: i64,
 ) -> (Vec<Grant<'p>>, Vec<Skipped>) {
+    grants_with(member, at, |slug| match project.roles.iter().find(|role| role.slug.value == slug) {
+        Some(role) => Found::Custom(role),
+        None => match catalog.predefined_roles().iter().find(|role| role.slug == slug) {
+            Some(predefined) => Found::Predefined(Cow::Owned(predefined_rules(&predefined.permissions))),
+            None => Found::Missing,
+        },
+    })
+}
+
+/// The roles of a project by slug, for the grants of many members: the repository's custom roles (the
+/// first of a slug, as [`active_grants`] finds it) and the predefined roles with their rules built once.
+pub struct Roles<'p> {
+    custom: HashMap<&'p str, &'p Role>,
+    predefined: HashMap<&'p str, Vec<StoredRule>>,
+}
+
+impl<'p> Roles<'p> {
+    pub fn new(catalog: &'p Catalog, project: &'p Project) -> Roles<'p> {
+        let mut custom = HashMap::new();
+        for role in &project.roles {
+            custom.entry(role.slug.value.as_str()).or_insert(role);
+        }
+        let mut predefined = HashMap::new();
+        for role in catalog.predefined_roles() {
+            predefined.entry(role.slug.as_str()).or_insert_with(|| predefined_rules(&role.permissions));
+        }
+        Roles { custom, predefined }
+    }
+
+    /// [`active_grants`], with the roles looked up here.
+    pub fn active_grants(&'p self, member: &'p Member, at: i64) -> (Vec<Grant<'p>>, Vec<Skipped>) {
+        grants_with(member, at, |slug| match self.custom.get(slug) {
+            Some(role) => Found::Custom(role),
+            None => match self.predefined.get(slug) {
+                Some(rules) => Found::Predefined(Cow::Borrowed(rules)),
+                None => Found::Missing,
+            },
+        })
+    }
+}
+
+/// What a role slug names.
+enum Found<'p> {
+    Custom(&'p Role),
+    Predefined(Cow<'p, [StoredRule]>),
+    Missing,
+}
+
+fn grants_with<'p>(member: &'p Member, at: i64, role: impl Fn(&str) -> Found<'p>) -> (Vec<Grant<'p>>, Vec<Skipped>) {
     let mut grants = Vec::new();
     let mut skipped = Vec::new();
     for assignment in &member.roles {
         let slug = &assignment.role.value;
-        let (source, rules, rule_spans) = if let Some(role) = project.roles.iter().find(|role| &role.slug.value == slug)
-        {
-            let source = Source::Role(slug.clone());
-            match role.permissions.as_ref().map(|it| (it, it.stored.as_ref())) {
-                Some((permissions, Some(stored))) => {
-                    let spans = rule_spans(permissions.file, &permissions.node, stored.len());
-                    (source, Cow::Borrowed(stored.as_slice()), spans)
+        let (source, rules, rule_spans) = match role(slug) {
+            Found::Custom(role) => {
+                let source = Source::Role(slug.clone());
+                match role.permissions.as_ref().map(|it| (it, it.stored.as_ref())) {
+                    Some((permissions, Some(stored))) => {
+                        let spans = rule_spans(permissions.file, &permissions.node, stored.len());
+                        (source, Cow::Borrowed(stored.as_slice()), spans)
+                    }
+                    Some((_, None)) => {
+                        skipped.push(Skipped::Unusable { source, why: "Infisical would reject its rules".into() });
+                        continue;
+                    }
+                    None => (source, Cow::Borrowed(&[][..]), Vec::new()),
                 }
-                Some((_, None)) => {
-                    skipped.push(Skipped::Unusable { source, why: "Infisical would reject its rules".into() });
-                    continue;
-                }
-                None => (source, Cow::Borrowed(&[][..]), Vec::new()),
             }
-        } else if let Some(predefined) = catalog.predefined_roles().iter().find(|role| &role.slug == slug) {
-            let rules = predefined_rules(&predefined.permissions);
-            let spans = vec![None; rules.len()];
-            (Source::PredefinedRole(slug.clone()), Cow::Owned(rules), spans)
-        } else {
-            skipped.push(Skipped::Unusable {
-                source: Source::Role(slug.clone()),
-                why: "the repository does not declare it".into(),
-            });
-            continue;
+            Found::Predefined(rules) => {
+                let spans = vec![None; rules.len()];
+                (Source::PredefinedRole(slug.clone()), rules, spans)
+            }
+            Found::Missing => {
+                skipped.push(Skipped::Unusable {
+                    source: Source::Role(slug.clone()),
+                    why: "the repository does not declare it".into(),
+                });
+                continue;
+            }
         };
         match window(assignment.temporary.as_ref(), at) {
             Window::Expired(ended_at) => skipped.push(Skipped::Expired { source, ended_at }),

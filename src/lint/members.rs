@@ -29,6 +29,7 @@ pub(super) fn lint_members(
     // diagnostics, in the same order, as one thread would give.
     use rayon::prelude::*;
     let members: Vec<&Member> = project.members().collect();
+    let roles = access::Roles::new(catalog, project);
     let size = members.len().div_ceil(rayon::current_num_threads() * 4).max(1);
     let parts: Vec<(Vec<Diagnostic>, Denies)> = members
         .par_chunks(size)
@@ -38,7 +39,7 @@ pub(super) fn lint_members(
                 let mut out = Vec::new();
                 let mut denies = Denies::new();
                 for member in chunk {
-                    let (grants, skipped) = access::active_grants(catalog, project, member, options.now_ms);
+                    let (grants, skipped) = roles.active_grants(member, options.now_ms);
                     expired(member, &skipped, &mut out);
                     let identity = access::identity_of(member);
                     let Some(prepared) = Prepared::new(catalog, &grants, &identity, shared, memo) else {
