@@ -78,7 +78,8 @@ impl Analysis {
     /// Runs the lints on the checked project and applies the project's lint levels (`lints`) and
     /// `deny_warnings`. The diagnostics stay sorted.
     pub fn lint(&mut self, catalog: &Catalog, options: &crate::lint::Options, deny_warnings: bool) {
-        let found = lints(catalog, &self.db, &self.parses, &self.project, options, deny_warnings);
+        let parses: Vec<&Parse> = self.parses.iter().collect();
+        let found = lints(catalog, &self.db, &parses, &self.project, options, deny_warnings);
         self.diagnostics.extend(found);
         diagnostic::sort(&mut self.diagnostics);
     }
@@ -88,7 +89,7 @@ impl Analysis {
 fn lints(
     catalog: &Catalog,
     db: &SourceDb,
-    parses: &[Parse],
+    parses: &[&Parse],
     project: &Project,
     options: &crate::lint::Options,
     deny_warnings: bool,
@@ -254,7 +255,7 @@ impl Workspace {
     /// The lints of the current state, with suppressions and the project's levels applied (what `permc
     /// lint` adds to [`Workspace::diagnostics`]).
     pub fn lints(&self, catalog: &Catalog, options: &crate::lint::Options) -> Vec<Diagnostic> {
-        let parses: Vec<Parse> = self.files.iter().map(|file| file.parse.clone()).collect();
+        let parses: Vec<&Parse> = self.files.iter().map(|file| &file.parse).collect();
         lints(catalog, &self.db, &parses, &self.project, options, false)
     }
 

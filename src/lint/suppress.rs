@@ -25,7 +25,7 @@ struct Suppression {
 
 /// Applies every suppression of the files to `diagnostics` (lint results judged at `now_ms`): silenced
 /// ones are removed; problems with suppressions are added.
-pub fn apply(db: &SourceDb, parses: &[Parse], diagnostics: &mut Vec<Diagnostic>, now_ms: i64) {
+pub fn apply(db: &SourceDb, parses: &[&Parse], diagnostics: &mut Vec<Diagnostic>, now_ms: i64) {
     let mut suppressions = Vec::new();
     let mut problems = Vec::new();
     for (index, parse) in parses.iter().enumerate() {
