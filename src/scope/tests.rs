@@ -286,3 +286,34 @@ fn remembered_regions_agree_with_fresh_groups() {
     }
     assert!(same > 50 && differs > 50, "same {same}, differs {differs}");
 }
+
+/// Rules share a memo key exactly when whether they deny and their conditions' JSON texts agree.
+#[test]
+fn memo_keys_follow_the_conditions_text() {
+    let rules = [
+        allow(json!({ "environment": "prod", "secretPath": { "$glob": "/app/**" } })),
+        allow(json!({ "environment": "prod", "secretPath": { "$glob": "/app/**" } })),
+        // Another key order, another text.
+        allow(json!({ "secretPath": { "$glob": "/app/**" }, "environment": "prod" })),
+        deny(json!({ "environment": "prod", "secretPath": { "$glob": "/app/**" } })),
+        allow(json!({ "environment": { "$in": ["prod", "dev"] } })),
+        allow(json!({ "environment": { "$in": ["dev", "prod"] } })),
+        allow(json!({ "n": 1 })),
+        allow(json!({ "n": 1.0 })),
+        allow(json!({ "n": -1 })),
+        allow(json!({ "n": [1, { "a": null }] })),
+        allow(json!({ "n": [1, { "a": false }] })),
+        allow(json!({})),
+        allow(Value::Null),
+        deny(Value::Null),
+    ];
+    let mut memo = Memo::default();
+    let keys: Vec<u32> = rules.iter().map(|rule| memo.key(rule)).collect();
+    for (a, first) in rules.iter().enumerate() {
+        for (b, second) in rules.iter().enumerate() {
+            let same_text = first.inverted == second.inverted && first.conditions_text() == second.conditions_text();
+            assert_eq!(keys[a] == keys[b], same_text, "rules {a} and {b}");
+        }
+    }
+    assert_eq!(keys[0], keys[1]);
+}
