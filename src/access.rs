@@ -330,3 +330,41 @@ pub fn member_noun(member: &Member) -> &'static str {
 pub fn range_ms(temporary: &Temporary) -> Option<f64> {
     temporary.range_ms.or_else(|| parse_ms(&temporary.range.value))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The role index gives every member of the bundled repositories the grants a search through the
+    /// project gives, at times before and after their temporary grants end.
+    #[test]
+    fn indexed_roles_give_the_same_grants() {
+        let catalog = Catalog::builtin();
+        let mut seen = (false, false, false);
+        for dir in ["policies/payments", "policies/platform", "policies/broken"] {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            let analysis = crate::workspace::analyze(&root, catalog).unwrap();
+            let roles = Roles::new(catalog, &analysis.project);
+            for member in analysis.project.members() {
+                for at in [0, 1_800_000_000_000, 4_000_000_000_000] {
+                    let searched = active_grants(catalog, &analysis.project, member, at);
+                    let indexed = roles.active_grants(member, at);
+                    assert_eq!(
+                        format!("{indexed:?}"),
+                        format!("{searched:?}"),
+                        "{dir}: `{}` at {at}",
+                        member.name.value
+                    );
+                    for grant in &searched.0 {
+                        match grant.source {
+                            Source::PredefinedRole(_) => seen.0 = true,
+                            Source::Role(_) => seen.1 = true,
+                            Source::Privilege(_) => seen.2 = true,
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(seen, (true, true, true), "predefined roles, custom roles and privileges were all compared");
+    }
+}
