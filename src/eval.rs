@@ -27,10 +27,16 @@ pub struct EvalRule {
 }
 
 impl EvalRule {
-    /// The rule's conditions as JSON text (empty without conditions): rules with the same text match the
-    /// same objects.
-    pub fn conditions_text(&self) -> String {
-        self.conditions.as_deref().map(|it| serde_json::to_string(it).unwrap_or_default()).unwrap_or_default()
+    /// The rule's identity as a group sees it: rules with the same content match the same objects the
+    /// same way.
+    pub fn content(&self) -> Content {
+        use std::hash::Hasher;
+        let mut hasher = crate::lang::FxHasher::default();
+        if let Some(conditions) = &self.conditions {
+            hash_map(conditions, &mut hasher);
+        }
+        hasher.write_u8(u8::from(self.inverted));
+        Content { inverted: self.inverted, conditions: self.conditions.clone(), hash: hasher.finish() }
     }
 
     /// Whether the rule's conditions hold a handlebars template (`{{...}}`), rendered per actor.
@@ -38,6 +44,94 @@ impl EvalRule {
         self.conditions
             .as_ref()
             .is_some_and(|it| it.iter().any(|(key, value)| key.contains("{{") || has_template(value)))
+    }
+}
+
+/// A rule as a group sees it: whether it denies, and its conditions (hashed once). Two are equal when the
+/// conditions' JSON texts are: the same keys in the same order, the same values (numbers by
+/// representation).
+pub struct Content {
+    inverted: bool,
+    conditions: Option<Arc<Map<String, Value>>>,
+    hash: u64,
+}
+
+impl std::hash::Hash for Content {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Content) -> bool {
+        self.hash == other.hash
+            && self.inverted == other.inverted
+            && match (&self.conditions, &other.conditions) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || same_map(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for Content {}
+
+fn hash_map(map: &Map<String, Value>, hasher: &mut crate::lang::FxHasher) {
+    use std::hash::Hasher;
+    hasher.write_usize(map.len());
+    for (key, value) in map {
+        hasher.write(key.as_bytes());
+        hasher.write_u8(0xff);
+        hash_value(value, hasher);
+    }
+}
+
+fn hash_value(value: &Value, hasher: &mut crate::lang::FxHasher) {
+    use std::hash::Hasher;
+    match value {
+        Value::Null => hasher.write_u8(0),
+        Value::Bool(it) => hasher.write_u8(1 + u8::from(*it)),
+        Value::Number(number) => {
+            hasher.write_u8(3);
+            hasher.write_u64(number_bits(number).1);
+        }
+        Value::String(text) => {
+            hasher.write_u8(4);
+            hasher.write(text.as_bytes());
+            hasher.write_u8(0xff);
+        }
+        Value::Array(items) => {
+            hasher.write_u8(5);
+            hasher.write_usize(items.len());
+            items.iter().for_each(|it| hash_value(it, hasher));
+        }
+        Value::Object(map) => {
+            hasher.write_u8(6);
+            hash_map(map, hasher);
+        }
+    }
+}
+
+/// A number's representation: unsigned, signed or floating, and its bits.
+fn number_bits(number: &serde_json::Number) -> (u8, u64) {
+    match (number.as_u64(), number.as_i64(), number.as_f64()) {
+        (Some(it), _, _) => (0, it),
+        (None, Some(it), _) => (1, it as u64),
+        (None, None, Some(it)) => (2, it.to_bits()),
+        (None, None, None) => (3, 0),
+    }
+}
+
+fn same_map(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+}
+
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => same_map(a, b),
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b)),
+        (Value::Number(a), Value::Number(b)) => number_bits(a) == number_bits(b),
+        (a, b) => a == b,
     }
 }
 

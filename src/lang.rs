@@ -13,7 +13,8 @@
 //! in JavaScript, an empty iteration ends the loop), so derivatives of loops terminate.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::rc::Rc;
 
 /// A fast non-cryptographic hasher (the Fx hash of rustc) for automaton states, which are hashed often and
 /// deeply; the keys are never attacker-chosen in a way that matters for a one-shot command.
@@ -62,8 +63,6 @@ impl FxHasher {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
-use std::hash::Hash;
-use std::rc::Rc;
 
 /// A shared part of an expression (a group's alternatives, a loop's body) with its hash computed once:
 /// states are hashed and compared on every derivative, and their shared parts are most of their size.

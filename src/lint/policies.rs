@@ -242,8 +242,9 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
         .flat_map(|member| member.privileges.iter().filter(|it| it.temporary.is_none()).map(move |it| (member, it)))
         .collect();
     // Per privilege: its rules in evaluation order, and its allows on secrets (positions) with their
-    // conditions as text.
-    type Prepared<'p> = (&'p crate::model::Member, &'p crate::model::Privilege, Vec<EvalRule>, Vec<(usize, String)>);
+    // content.
+    type Prepared<'p> =
+        (&'p crate::model::Member, &'p crate::model::Privilege, Vec<EvalRule>, Vec<(usize, eval::Content)>);
     let privileges: Vec<Prepared> = holders
         .par_iter()
         .filter_map(|&(member, privilege)| {
@@ -251,22 +252,22 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
             let prepared = eval::order(catalog, stored);
             let allows = (0..prepared.len())
                 .filter(|&at| !prepared[at].inverted && prepared[at].subject == "secrets")
-                .map(|at| (at, prepared[at].conditions_text()))
+                .map(|at| (at, prepared[at].content()))
                 .collect();
             Some((member, privilege, prepared, allows))
         })
         .collect();
-    let mut distinct: HashMap<(&str, &str), &EvalRule> = HashMap::new();
+    let mut distinct: HashMap<(&eval::Content, &str), &EvalRule> = HashMap::new();
     for (_, _, prepared, allows) in &privileges {
         for (at, key) in allows {
             let rule = &prepared[*at];
             for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
-                distinct.entry((key.as_str(), action.as_str())).or_insert(rule);
+                distinct.entry((key, action.as_str())).or_insert(rule);
             }
         }
     }
-    let overlaps: HashMap<(&str, &str), Vec<(usize, Request)>> = {
-        let work: Vec<(&(&str, &str), &&EvalRule)> = distinct.iter().collect();
+    let overlaps: HashMap<(&eval::Content, &str), Vec<(usize, Request)>> = {
+        let work: Vec<(&(&eval::Content, &str), &&EvalRule)> = distinct.iter().collect();
         work.par_iter()
             .map_init(
                 || {
@@ -289,7 +290,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
         for (at, key) in allows {
             let rule = &prepared[*at];
             for action in rule.actions.iter().filter(|it| READS.contains(&it.as_str())) {
-                let Some(candidates) = overlaps.get(&(key.as_str(), action.as_str())) else { continue };
+                let Some(candidates) = overlaps.get(&(key, action.as_str())) else { continue };
                 for (policy, witness) in candidates.iter() {
                     if reached.contains_key(policy) {
                         continue;
