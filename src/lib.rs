@@ -31,4 +31,6 @@ pub mod schema;
 pub mod scope;
 pub mod source;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 pub mod workspace;

@@ -2,6 +2,8 @@
 //!
 //! The library renders into strings or caller-provided writers; it never prints itself.
 
+use std::collections::BTreeMap;
+
 use codespan_reporting::diagnostic::{
     Diagnostic as CsDiagnostic, Label as CsLabel, LabelStyle, Severity as CsSeverity,
 };
@@ -100,7 +102,121 @@ fn config() -> Config {
 
 /// Renders one diagnostic as plain text.
 pub fn human_string(db: &SourceDb, diagnostic: &Diagnostic) -> String {
-    term::emit_into_string(&config(), db, &to_codespan(db, diagnostic)).unwrap_or_else(|error| format!("{error}\n"))
+    let diagnostic = to_codespan(db, diagnostic);
+    plain(db, &diagnostic).unwrap_or_else(|| codespan_string(db, &diagnostic))
+}
+
+fn codespan_string(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> String {
+    term::emit_into_string(&config(), db, diagnostic).unwrap_or_else(|error| format!("{error}\n"))
+}
+
+/// The plain text codespan-reporting renders for `diagnostic` with the default configuration, written
+/// whole lines at a time (codespan-reporting writes source a character at a time, which dominated the
+/// rendering of large reports). Covers what permc's diagnostics almost always are: labels within one line,
+/// at most one label per line, and printable ASCII source lines; `None` for anything else, which is left to
+/// codespan-reporting.
+fn plain(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> Option<String> {
+    use std::fmt::Write as _;
+    struct Shown<'d> {
+        file: FileId,
+        /// Where the snippet heading points: the first primary label, else the first label.
+        start: usize,
+        style: LabelStyle,
+        /// Per line index: the label's columns, style and message.
+        lines: BTreeMap<usize, (std::ops::Range<usize>, LabelStyle, &'d str)>,
+    }
+    let mut shown: Vec<Shown> = Vec::new();
+    let mut padding = 0;
+    for label in &diagnostic.labels {
+        let (file, range) = (label.file_id, label.range.clone());
+        let line = db.line_index(file, range.start).ok()?;
+        if range.end < range.start || db.line_index(file, range.end).ok()? != line {
+            return None;
+        }
+        let start = db.line_range(file, line).ok()?.start;
+        padding = padding.max(digits(line + 1));
+        let at = match shown.iter().position(|it| it.file == file) {
+            Some(at) => at,
+            None => {
+                shown.push(Shown { file, start: range.start, style: label.style, lines: BTreeMap::new() });
+                shown.len() - 1
+            }
+        };
+        let entry = &mut shown[at];
+        if entry.style > label.style || (entry.style == label.style && entry.start > range.start) {
+            (entry.start, entry.style) = (range.start, label.style);
+        }
+        let columns = range.start - start..(range.end - start).max(range.start - start + 1);
+        if entry.lines.insert(line, (columns, label.style, label.message.as_str())).is_some() {
+            return None;
+        }
+    }
+    let mut out = String::new();
+    let severity = match diagnostic.severity {
+        CsSeverity::Bug => "bug",
+        CsSeverity::Error => "error",
+        CsSeverity::Warning => "warning",
+        CsSeverity::Help => "help",
+        CsSeverity::Note => "note",
+    };
+    out.push_str(severity);
+    if let Some(code) = diagnostic.code.as_deref().filter(|code| !code.is_empty()) {
+        let _ = write!(out, "[{code}]");
+    }
+    let _ = writeln!(out, ": {}", diagnostic.message);
+    let gutter = " ".repeat(padding);
+    let source_line = |out: &mut String, file: FileId, line: usize| -> Option<usize> {
+        let text = db.source(file).ok()?;
+        let source = text[db.line_range(file, line).ok()?].trim_end_matches(['\n', '\r', '\0']);
+        if !source.bytes().all(|byte| (b' '..=b'~').contains(&byte)) {
+            return None;
+        }
+        let _ = writeln!(out, "{:>padding$} │ {source}", line + 1);
+        Some(source.len())
+    };
+    for (at, file) in shown.iter().enumerate() {
+        let location = db.location(file.file, file.start).ok()?;
+        let name = db.name(file.file).ok()?;
+        let _ = writeln!(out, "{gutter} ┌─ {name}:{}:{}", location.line_number, location.column_number);
+        let _ = writeln!(out, "{gutter} │");
+        let mut previous: Option<usize> = None;
+        for (&line, (columns, style, message)) in &file.lines {
+            match previous.map(|it| line - it) {
+                Some(2) => {
+                    source_line(&mut out, file.file, line - 1)?;
+                }
+                Some(gap) if gap > 2 => {
+                    let _ = writeln!(out, "{gutter} ·");
+                }
+                _ => {}
+            }
+            previous = Some(line);
+            let length = source_line(&mut out, file.file, line)?;
+            // Columns run to one past the end of the line: a space before the label, a caret under it.
+            let carets = columns.end.min(length + 1).saturating_sub(columns.start);
+            let spaces = columns.start.min(length + 1);
+            let caret = if *style == LabelStyle::Primary { "^" } else { "-" };
+            let _ = write!(out, "{gutter} │ {}{}", " ".repeat(spaces), caret.repeat(carets));
+            if !message.is_empty() {
+                let _ = write!(out, " {message}");
+            }
+            out.push('\n');
+        }
+        if at + 1 < shown.len() || !diagnostic.notes.is_empty() {
+            let _ = writeln!(out, "{gutter} │");
+        }
+    }
+    for note in &diagnostic.notes {
+        for (index, line) in note.lines().enumerate() {
+            let _ = writeln!(out, "{gutter} {} {line}", if index == 0 { '=' } else { ' ' });
+        }
+    }
+    out.push('\n');
+    Some(out)
+}
+
+fn digits(number: usize) -> usize {
+    number.ilog10() as usize + 1
 }
 
 /// Renders one diagnostic to a writer that may add colour.
@@ -310,4 +426,92 @@ pub fn github(db: &SourceDb, diagnostics: &[Diagnostic]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::Code;
+    use crate::source::SourceFile;
+    use crate::testing::Rng;
+
+    /// Lines of every shape the renderers treat differently: empty, long, tabs, non-ASCII, wide
+    /// characters, control characters, `\r\n` endings.
+    const LINES: &[&str] = &[
+        "",
+        "role \"reader\" {",
+        "  rule {",
+        "    subject = \"secrets\"",
+        "      action  = [\"describeSecret\", \"readValue\"]",
+        "\tconditions = {}",
+        "    secretPath: /team-09/svc-02/**",
+        "  name: café",
+        "  名前: 秘密",
+        "x\u{1}y",
+        "windows line\r",
+        "nul ended\r\0",
+        "}",
+    ];
+
+    fn source(rng: &mut Rng, lines: usize) -> String {
+        (0..lines).map(|_| LINES[rng.below(LINES.len())]).collect::<Vec<_>>().join("\n")
+            + if rng.below(2) == 0 { "\n" } else { "" }
+    }
+
+    /// A span in `text`: mostly within one line, sometimes across lines, empty, or at a line's end.
+    fn span(rng: &mut Rng, text: &str) -> Span {
+        let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect();
+        let line = starts[rng.below(starts.len())];
+        let end_of_line = text[line..].find('\n').map_or(text.len(), |at| line + at);
+        let start = line + rng.below(end_of_line - line + 1);
+        let end = match rng.below(10) {
+            0 => start,
+            1 => (start + rng.below(text.len() - start + 1)).min(text.len()),
+            2 => end_of_line + usize::from(end_of_line < text.len()),
+            _ => start + rng.below(end_of_line - start + 1),
+        };
+        Span::from_range(start..end)
+    }
+
+    #[test]
+    fn plain_rendering_is_what_codespan_reporting_renders() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut fast, mut total) = (0, 0);
+        for _ in 0..3_000 {
+            let mut db = SourceDb::new();
+            let files: Vec<FileId> = (0..1 + rng.below(2))
+                .map(|at| {
+                    let lines = [1, 3, 12, 150][rng.below(4)];
+                    db.add(SourceFile::new(format!("policies/file-{at}.hcl"), source(&mut rng, lines)))
+                })
+                .collect();
+            let pick = |rng: &mut Rng| files[rng.below(files.len())];
+            let file = pick(&mut rng);
+            let primary = span(&mut rng, &db.get(file).text);
+            let messages = ["", "covered by role `reader`", "the deny it overlaps"];
+            let mut diagnostic = Diagnostic::new(Code::RedundantPrivilege, "rule grants nothing", file, primary)
+                .label(messages[rng.below(3)]);
+            for _ in 0..rng.below(4) {
+                let file = pick(&mut rng);
+                let at = span(&mut rng, &db.get(file).text);
+                diagnostic = diagnostic.secondary(file, at, messages[rng.below(3)]);
+            }
+            if rng.below(2) == 0 {
+                diagnostic = diagnostic.help("remove the rule");
+            }
+            if rng.below(4) == 0 {
+                diagnostic = diagnostic.note("first line\nsecond line");
+            }
+            let converted = to_codespan(&db, &diagnostic);
+            let expected = codespan_string(&db, &converted);
+            assert_eq!(human_string(&db, &diagnostic), expected, "{diagnostic:?}");
+            total += 1;
+            if let Some(text) = plain(&db, &converted) {
+                assert_eq!(text, expected, "{diagnostic:?}");
+                fast += 1;
+            }
+        }
+        // Both paths were exercised: the comparison above is not vacuous.
+        assert!(fast * 10 > total && fast < total, "{fast} of {total} rendered without codespan-reporting");
+    }
 }

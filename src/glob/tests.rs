@@ -1,4 +1,5 @@
 use super::{Glob, is_match, regex_source};
+use crate::testing::Rng;
 
 /// picomatch's answers for a fixed corpus (`tests/data/picomatch-oracle.jsonl`, written by
 /// `tests/data/picomatch-oracle.mjs`): one object per line with the pattern `p`, its regex source `src`
@@ -466,32 +467,6 @@ fn pattern_length_limit() {
     assert!(!is_match(&long, &format!("/app/{}yz", "x".repeat(19_999))));
 }
 
-/// xorshift64*: a small deterministic generator for the property test.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
-
 /// Pieces of random patterns: path text, glob metacharacters, and regex syntax that reaches the generated source.
 #[rustfmt::skip]
 const TOKENS: &[&str] = &[
@@ -503,7 +478,7 @@ const TOKENS: &[&str] = &[
 
 /// A random pattern: token soup, deep nesting, nested extglobs, runs of stars, brace lists and huge ranges.
 fn random_pattern(rng: &mut Rng) -> String {
-    let soup = |rng: &mut Rng, length: usize| (0..length).map(|_| rng.pick(TOKENS)).collect::<String>();
+    let soup = |rng: &mut Rng, length: usize| (0..length).map(|_| *rng.pick(TOKENS)).collect::<String>();
     match rng.below(10) {
         0..=3 => {
             let length = 1 + rng.below(16);
@@ -513,9 +488,9 @@ fn random_pattern(rng: &mut Rng) -> String {
             // Thousands of levels only for the openers picomatch handles in linear time: closing nested braces
             // and extglobs re-reads what they enclose, quadratic and cubic work in picomatch as well.
             let (depth, open) = match rng.below(50) {
-                0 => (rng.below(12_000), rng.pick(&["(", "[", "(?:", "(?="])),
-                1..=10 => (rng.below(400), rng.pick(&["(", "@(", "+(", "*(", "!(", "?(", "{", "[", "(?:", "(?="])),
-                _ => (rng.below(40), rng.pick(&["(", "@(", "+(", "*(", "!(", "?(", "{", "[", "(?:", "(?="])),
+                0 => (rng.below(12_000), *rng.pick(&["(", "[", "(?:", "(?="])),
+                1..=10 => (rng.below(400), *rng.pick(&["(", "@(", "+(", "*(", "!(", "?(", "{", "[", "(?:", "(?="])),
+                _ => (rng.below(40), *rng.pick(&["(", "@(", "+(", "*(", "!(", "?(", "{", "[", "(?:", "(?="])),
             };
             let depth = depth + 1;
             let closing = rng.below(depth + 3);
@@ -588,7 +563,7 @@ fn random_value(rng: &mut Rng, pattern: &str) -> String {
         2 => format!("{pattern}{}", rng.pick(&["/x", "/", "a", ".env", "/.git/x"])),
         _ => {
             let length = rng.below(40);
-            (0..length).map(|_| rng.pick(UNITS)).collect()
+            (0..length).map(|_| *rng.pick(UNITS)).collect()
         }
     }
 }
