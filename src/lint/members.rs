@@ -2,9 +2,9 @@
 //! privileges, only the grants active now, temporary windows respected.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::rc::Rc;
+use std::sync::Arc;
 
-use super::{Options, RuleSpans, list_names};
+use super::{Options, PerThread, SpanIndex, list_names};
 use crate::access::{self, Grant, Skipped, Source};
 use crate::catalog::Catalog;
 use crate::check::rules::StoredRule;
@@ -21,36 +21,39 @@ pub(super) fn lint_members(
     catalog: &Catalog,
     project: &Project,
     options: &Options,
-    index: &HashMap<(FileId, u32), &RuleSpans>,
+    index: &SpanIndex,
+    memos: &PerThread<Memo>,
     out: &mut Vec<Diagnostic>,
 ) {
-    // Members are judged in contiguous chunks on every thread (each thread keeping its memo from chunk to
-    // chunk: answers depend on the question only), and the results joined in member order: the same
-    // diagnostics, in the same order, as one thread would give.
+    // Members are judged in contiguous chunks on every thread (each thread keeping its memo and role lists
+    // from chunk to chunk: answers depend on the question only), and the results joined in member order: the
+    // same diagnostics, in the same order, as one thread would give.
     use rayon::prelude::*;
     let members: Vec<&Member> = project.members().collect();
     let roles = access::Roles::new(catalog, project);
+    let shared: PerThread<Shared> = PerThread::new();
     let size = members.len().div_ceil(rayon::current_num_threads() * 4).max(1);
     let parts: Vec<(Vec<Diagnostic>, Denies)> = members
         .par_chunks(size)
-        .map_init(
-            || (Memo::default(), Shared::default()),
-            |(memo, shared), chunk| {
-                let mut out = Vec::new();
-                let mut denies = Denies::new();
-                for member in chunk {
-                    let (grants, skipped) = roles.active_grants(member, options.now_ms);
-                    expired(member, &skipped, &mut out);
-                    let identity = access::identity_of(member);
-                    let Some(prepared) = Prepared::new(catalog, &grants, &identity, shared, memo) else {
-                        continue;
-                    };
-                    coverage(catalog, member, &prepared, memo, index, &mut out);
-                    ineffective_denies(catalog, member, &prepared, memo, index, &mut denies);
-                }
-                (out, denies)
-            },
-        )
+        .map(|chunk| {
+            memos.with(|memo| {
+                shared.with(|shared| {
+                    let mut out = Vec::new();
+                    let mut denies = Denies::new();
+                    for member in chunk {
+                        let (grants, skipped) = roles.active_grants(member, options.now_ms);
+                        expired(member, &skipped, &mut out);
+                        let identity = access::identity_of(member);
+                        let Some(prepared) = Prepared::new(catalog, &grants, &identity, shared, memo) else {
+                            continue;
+                        };
+                        coverage(catalog, member, &prepared, memo, index, &mut out);
+                        ineffective_denies(catalog, member, &prepared, memo, index, &mut denies);
+                    }
+                    (out, denies)
+                })
+            })
+        })
         .collect();
     // Per deny rule (by place): whether it removed nothing for every member, and those members.
     let mut denies = Denies::new();
@@ -153,24 +156,24 @@ impl Ordered {
 /// Grant lists shared between members: custom and predefined roles by slug.
 #[derive(Default)]
 struct Shared {
-    roles: HashMap<(bool, String), Rc<Ordered>>,
+    roles: HashMap<(bool, String), Arc<Ordered>>,
 }
 
 impl Shared {
-    fn ordered(&mut self, catalog: &Catalog, grant: &Grant, memo: &mut Memo) -> Rc<Ordered> {
+    fn ordered(&mut self, catalog: &Catalog, grant: &Grant, memo: &mut Memo) -> Arc<Ordered> {
         let key = match &grant.source {
             Source::Role(slug) => (false, slug.clone()),
             Source::PredefinedRole(slug) => (true, slug.clone()),
-            Source::Privilege(_) => return Rc::new(Ordered::new(catalog, &grant.rules, memo)),
+            Source::Privilege(_) => return Arc::new(Ordered::new(catalog, &grant.rules, memo)),
         };
-        self.roles.entry(key).or_insert_with(|| Rc::new(Ordered::new(catalog, &grant.rules, memo))).clone()
+        self.roles.entry(key).or_insert_with(|| Arc::new(Ordered::new(catalog, &grant.rules, memo))).clone()
     }
 }
 
 /// A member's rules as Infisical assembles them, prepared once for every question about the member.
 struct Prepared<'g, 'p> {
     grants: &'g [Grant<'p>],
-    lists: Vec<Rc<Ordered>>,
+    lists: Vec<Arc<Ordered>>,
     /// The member's rules in evaluation order: (list, index in the list).
     entries: Vec<(usize, usize)>,
     /// Per entry: its grant and its index in the grant.
@@ -187,13 +190,13 @@ impl<'g, 'p> Prepared<'g, 'p> {
         shared: &mut Shared,
         memo: &mut Memo,
     ) -> Option<Prepared<'g, 'p>> {
-        let lists: Vec<Rc<Ordered>> = grants.iter().map(|grant| shared.ordered(catalog, grant, memo)).collect();
+        let lists: Vec<Arc<Ordered>> = grants.iter().map(|grant| shared.ordered(catalog, grant, memo)).collect();
         let (lists, entries, owner) = if lists.iter().any(|list| list.templated) {
             // Templates are rendered over the member's whole list, as Infisical does.
             let (rules, owner_of_flat) = access::prepare_grants(catalog, grants, identity).ok()?;
             let owner: Vec<(usize, usize)> = rules.iter().map(|rule| owner_of_flat[rule.origin]).collect();
             let entries = (0..rules.len()).map(|at| (0, at)).collect();
-            (vec![Rc::new(Ordered::of(rules, memo))], entries, owner)
+            (vec![Arc::new(Ordered::of(rules, memo))], entries, owner)
         } else {
             // Each list has its allows before its denies; Infisical's stable sort over the whole list puts
             // every allow (grant by grant) before every deny.
@@ -293,7 +296,7 @@ fn covering_labels(
     mut diagnostic: Diagnostic,
     grants: &[Grant],
     covering: &[(usize, usize)],
-    index: &HashMap<(FileId, u32), &RuleSpans>,
+    index: &SpanIndex,
 ) -> Diagnostic {
     let mut names: Vec<String> = Vec::new();
     for (grant, _) in covering {
@@ -321,7 +324,7 @@ fn coverage(
     member: &Member,
     prepared: &Prepared,
     memo: &mut Memo,
-    index: &HashMap<(FileId, u32), &RuleSpans>,
+    index: &SpanIndex,
     out: &mut Vec<Diagnostic>,
 ) {
     let grants = prepared.grants;
@@ -412,7 +415,7 @@ fn ineffective_denies(
     member: &Member,
     prepared: &Prepared,
     memo: &mut Memo,
-    index: &HashMap<(FileId, u32), &RuleSpans>,
+    index: &SpanIndex,
     denies: &mut Denies,
 ) {
     // Per deny (entry): whether every group it is in says it meets no allow.

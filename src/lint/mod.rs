@@ -21,6 +21,7 @@ use crate::catalog::Catalog;
 use crate::check::rules::StoredRule;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::lang::FxBuild;
 use crate::model::{Permissions, Project};
 use crate::source::{FileId, Span};
 use crate::syntax::{Node, NodeKind};
@@ -51,19 +52,21 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
     let seeded = crate::scope::share();
     let mut run = || {
         use rayon::prelude::*;
+        // One memo per thread for the whole run: answers depend on the question only.
+        let memos: PerThread<crate::scope::Memo> = PerThread::new();
         let found: Vec<Vec<Diagnostic>> = sets
             .par_iter()
-            .map_init(crate::scope::Memo::default, |memo, set| {
+            .map(|set| {
                 let mut found = Vec::new();
-                rules::lint_set(catalog, project, set, memo, &mut found);
+                memos.with(|memo| rules::lint_set(catalog, project, set, memo, &mut found));
                 found
             })
             .collect();
         out.extend(found.into_iter().flatten());
-        let index: HashMap<(FileId, u32), &RuleSpans> =
+        let index: SpanIndex =
             sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
-        members::lint_members(catalog, project, options, &index, &mut out);
-        policies::lint_policies(catalog, project, &mut out);
+        members::lint_members(catalog, project, options, &index, &memos, &mut out);
+        policies::lint_policies(catalog, project, &memos, &mut out);
         repeated_privileges(catalog, project, &mut out);
     };
     match rayon::ThreadPoolBuilder::new().build() {
@@ -156,6 +159,27 @@ impl Owner {
         }
     }
 }
+
+/// One state per thread of the current pool, kept from one parallel job to the next (rayon's `map_init`
+/// starts a fresh state for every job it splits off, several per thread).
+pub(super) struct PerThread<S>(Vec<std::sync::Mutex<S>>);
+
+impl<S: Default> PerThread<S> {
+    pub(super) fn new() -> PerThread<S> {
+        PerThread((0..rayon::current_num_threads()).map(|_| std::sync::Mutex::default()).collect())
+    }
+
+    /// Runs `work` with this thread's state. (A job never waits on another while it holds its state, so the
+    /// lock is never contended.)
+    pub(super) fn with<R>(&self, work: impl FnOnce(&mut S) -> R) -> R {
+        let index = rayon::current_thread_index().unwrap_or(0) % self.0.len();
+        let mut state = self.0[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        work(&mut state)
+    }
+}
+
+/// Where each rule of the repository is written, by file and the start of the rule.
+pub(crate) type SpanIndex<'a> = HashMap<(FileId, u32), &'a RuleSpans, FxBuild>;
 
 /// Where one rule is written.
 #[derive(Clone, Debug)]

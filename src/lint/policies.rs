@@ -7,17 +7,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 
-use super::list_names;
+use super::{PerThread, list_names};
 use crate::catalog::Catalog;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{self, EvalRule};
+use crate::lang::FxBuild;
 use crate::model::{AccessPolicy, Enforcement, Principal, PrincipalKind, Project, SecretPolicy, Spanned};
 use crate::scope::{Memo, PathGlobs, Request};
 use crate::source::{FileId, Span};
 
-pub(super) fn lint_policies(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
-    privilege_bypass(catalog, project, out);
+pub(super) fn lint_policies(catalog: &Catalog, project: &Project, memos: &PerThread<Memo>, out: &mut Vec<Diagnostic>) {
+    privilege_bypass(catalog, project, memos, out);
     for policy in &project.access_policies {
         if policy.enforcement.as_ref().is_some_and(|it| it.value == Enforcement::Soft) && policy.bypassers.is_empty() {
             let span = policy.enforcement.as_ref().map_or(policy.name.span, |it| it.span);
@@ -229,7 +230,7 @@ const READS: &[&str] = &["describeSecret", "readValue", "read"];
 /// Every privilege rule is compared with all protected scopes at once (one group per rule and action,
 /// remembered by the rule's content), so the work grows with the distinct rules, not with rules times
 /// policies.
-fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
+fn privilege_bypass(catalog: &Catalog, project: &Project, memos: &PerThread<Memo>, out: &mut Vec<Diagnostic>) {
     let protected = protected_scopes(project);
     if protected.is_empty() {
         return;
@@ -257,7 +258,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
             Some((member, privilege, prepared, allows))
         })
         .collect();
-    let mut distinct: HashMap<(&eval::Content, &str), &EvalRule> = HashMap::new();
+    let mut distinct: HashMap<(&eval::Content, &str), &EvalRule, FxBuild> = HashMap::default();
     for (_, _, prepared, allows) in &privileges {
         for (at, key) in allows {
             let rule = &prepared[*at];
@@ -266,19 +267,21 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
             }
         }
     }
-    let overlaps: HashMap<(&eval::Content, &str), Vec<(usize, Request)>> = {
+    let overlaps: HashMap<(&eval::Content, &str), Vec<(usize, Request)>, FxBuild> = {
         let work: Vec<(&(&eval::Content, &str), &&EvalRule)> = distinct.iter().collect();
+        // The protected rules' keys in each thread's memo.
+        let keys: PerThread<Vec<u32>> = PerThread::new();
         work.par_iter()
-            .map_init(
-                || {
-                    let mut memo = Memo::default();
-                    let keys: Vec<u32> = protected.iter().map(|(_, rule)| memo.key(rule)).collect();
-                    (memo, keys)
-                },
-                |(memo, keys), &(&(key, action), rule)| {
-                    ((key, action), protected_overlaps(catalog, memo, keys, rule, action, &protected))
-                },
-            )
+            .map(|&(&(key, action), rule)| {
+                memos.with(|memo| {
+                    keys.with(|keys| {
+                        if keys.is_empty() {
+                            keys.extend(protected.iter().map(|(_, rule)| memo.key(rule)));
+                        }
+                        ((key, action), protected_overlaps(catalog, memo, keys, rule, action, &protected))
+                    })
+                })
+            })
             .collect::<Vec<_>>()
             .into_iter()
             .collect()
