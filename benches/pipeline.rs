@@ -92,8 +92,6 @@ fn main() {
         eprintln!("usage: cargo bench --bench pipeline -- DIR [--at RFC3339]");
         std::process::exit(2);
     };
-    // As the `permc` binary does.
-    permc::memory::keep_freed_memory();
     let now_ms = permc::check::values::parse_iso_datetime_ms(&at).expect("an RFC 3339 time");
     let catalog = Catalog::builtin();
     let runs = 3;

@@ -24,7 +24,6 @@ pub mod lang;
 pub mod lint;
 pub mod lsp;
 pub mod lsp_assist;
-pub mod memory;
 pub mod model;
 pub mod render;
 pub mod roles;

@@ -6,13 +6,5 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    if !is_language_server() {
-        permc::memory::keep_freed_memory();
-    }
     permc::cli::main()
-}
-
-/// Whether this process serves `permc lsp` (the first argument that is not an option).
-fn is_language_server() -> bool {
-    std::env::args_os().skip(1).find(|arg| !arg.to_string_lossy().starts_with('-')).is_some_and(|arg| arg == "lsp")
 }
