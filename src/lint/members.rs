@@ -22,6 +22,7 @@ pub(super) fn lint_members(
     project: &Project,
     options: &Options,
     index: &SpanIndex,
+    memos: &PerThread<Memo>,
     out: &mut Vec<Diagnostic>,
 ) {
     // Members are judged in contiguous chunks on every thread (each thread keeping its memo and role lists
@@ -30,7 +31,6 @@ pub(super) fn lint_members(
     use rayon::prelude::*;
     let members: Vec<&Member> = project.members().collect();
     let roles = access::Roles::new(catalog, project);
-    let memos: PerThread<Memo> = PerThread::new();
     let shared: PerThread<Shared> = PerThread::new();
     let size = members.len().div_ceil(rayon::current_num_threads() * 4).max(1);
     let parts: Vec<(Vec<Diagnostic>, Denies)> = members

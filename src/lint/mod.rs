@@ -52,7 +52,8 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
     let seeded = crate::scope::share();
     let mut run = || {
         use rayon::prelude::*;
-        // Each pass keeps one memo per thread (answers depend on the question only).
+        // One memo per thread for the whole run (answers depend on the question only): the member and
+        // policy lints reuse the regions the rule-list lints remembered.
         let memos: PerThread<crate::scope::Memo> = PerThread::new();
         let found: Vec<Vec<Diagnostic>> = sets
             .par_iter()
@@ -62,13 +63,14 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
                 found
             })
             .collect();
-        drop(memos);
         out.extend(found.into_iter().flatten());
         let index: SpanIndex =
             sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
-        members::lint_members(catalog, project, options, &index, &mut out);
-        policies::lint_policies(catalog, project, &mut out);
+        members::lint_members(catalog, project, options, &index, &memos, &mut out);
+        policies::lint_policies(catalog, project, &memos, &mut out);
         repeated_privileges(catalog, project, &mut out);
+        // The memos are large: each is freed on its own thread.
+        memos.0.into_par_iter().for_each(drop);
     };
     match rayon::ThreadPoolBuilder::new().build() {
         Ok(pool) => {

@@ -17,8 +17,8 @@ use crate::model::{AccessPolicy, Enforcement, Principal, PrincipalKind, Project,
 use crate::scope::{Memo, PathGlobs, Request};
 use crate::source::{FileId, Span};
 
-pub(super) fn lint_policies(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
-    privilege_bypass(catalog, project, out);
+pub(super) fn lint_policies(catalog: &Catalog, project: &Project, memos: &PerThread<Memo>, out: &mut Vec<Diagnostic>) {
+    privilege_bypass(catalog, project, memos, out);
     for policy in &project.access_policies {
         if policy.enforcement.as_ref().is_some_and(|it| it.value == Enforcement::Soft) && policy.bypassers.is_empty() {
             let span = policy.enforcement.as_ref().map_or(policy.name.span, |it| it.span);
@@ -230,7 +230,7 @@ const READS: &[&str] = &["describeSecret", "readValue", "read"];
 /// Every privilege rule is compared with all protected scopes at once (one group per rule and action,
 /// remembered by the rule's content), so the work grows with the distinct rules, not with rules times
 /// policies.
-fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnostic>) {
+fn privilege_bypass(catalog: &Catalog, project: &Project, memos: &PerThread<Memo>, out: &mut Vec<Diagnostic>) {
     let protected = protected_scopes(project);
     if protected.is_empty() {
         return;
@@ -269,8 +269,7 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, out: &mut Vec<Diagnost
     }
     let overlaps: HashMap<(&eval::Content, &str), Vec<(usize, Request)>, FxBuild> = {
         let work: Vec<(&(&eval::Content, &str), &&EvalRule)> = distinct.iter().collect();
-        // Per thread: a memo, and the protected rules' keys in it.
-        let memos: PerThread<Memo> = PerThread::new();
+        // The protected rules' keys in each thread's memo.
         let keys: PerThread<Vec<u32>> = PerThread::new();
         work.par_iter()
             .map(|&(&(key, action), rule)| {
