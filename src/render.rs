@@ -119,7 +119,7 @@ fn plain(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> Option<String> {
     use std::fmt::Write as _;
     struct Shown<'d> {
         file: FileId,
-        /// Where the snippet heading points: the first primary label, else the first label.
+        /// Where the snippet heading points: the earliest primary label, else the earliest label.
         start: usize,
         style: LabelStyle,
         /// Per line index: the label's columns, style and message.

@@ -172,12 +172,17 @@ impl<S: Default> PerThread<S> {
         PerThread((0..rayon::current_num_threads()).map(|_| std::sync::Mutex::default()).collect())
     }
 
-    /// Runs `work` with this thread's state. (A job never waits on another while it holds its state, so the
-    /// lock is never contended.)
+    /// Runs `work` with this thread's state. Only this thread takes it, so it is free unless `work` itself
+    /// waits on parallel jobs and this thread picks one up meanwhile: that job gets a fresh state (states
+    /// are caches, so it is only slower) rather than waiting on its own thread.
     pub(super) fn with<R>(&self, work: impl FnOnce(&mut S) -> R) -> R {
+        use std::sync::TryLockError;
         let index = rayon::current_thread_index().unwrap_or(0) % self.0.len();
-        let mut state = self.0[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        work(&mut state)
+        match self.0[index].try_lock() {
+            Ok(mut state) => work(&mut state),
+            Err(TryLockError::Poisoned(poisoned)) => work(&mut poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => work(&mut S::default()),
+        }
     }
 }
 
@@ -282,6 +287,19 @@ pub(crate) fn list_names(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_keeps_its_state_and_a_nested_use_gets_a_fresh_one() {
+        let states: PerThread<Vec<u32>> = PerThread::new();
+        states.with(|outer| {
+            outer.push(1);
+            states.with(|inner| {
+                assert!(inner.is_empty());
+                inner.push(2);
+            });
+        });
+        states.with(|again| assert_eq!(again, &[1]));
+    }
 
     #[test]
     fn secret_paths_are_normalized_paths() {

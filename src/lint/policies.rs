@@ -269,7 +269,8 @@ fn privilege_bypass(catalog: &Catalog, project: &Project, memos: &PerThread<Memo
     }
     let overlaps: HashMap<(&eval::Content, &str), Vec<(usize, Request)>, FxBuild> = {
         let work: Vec<(&(&eval::Content, &str), &&EvalRule)> = distinct.iter().collect();
-        // The protected rules' keys in each thread's memo.
+        // The protected rules' keys in each thread's memo (always taken with the memo, so a fresh memo
+        // comes with fresh keys).
         let keys: PerThread<Vec<u32>> = PerThread::new();
         work.par_iter()
             .map(|&(&(key, action), rule)| {
