@@ -250,7 +250,7 @@ impl Cx<'_> {
 
     /// A body's attributes and blocks as the entries of one mapping.
     fn body(&mut self, body: &Body, kind: Kind) -> Vec<Entry> {
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut entries: Vec<Entry> = Vec::with_capacity(body.len());
         // Keys whose list was started by blocks, so an attribute of the same name may extend it.
         let mut from_blocks: Vec<&'static str> = Vec::new();
         for structure in body.iter() {
@@ -435,7 +435,7 @@ impl Cx<'_> {
                 NodeKind::Seq(array.iter().map(|item| self.expr(item, Context::Plain)).collect())
             }
             Expression::Object(object) => {
-                let mut entries: Vec<Entry> = Vec::new();
+                let mut entries: Vec<Entry> = Vec::with_capacity(object.len());
                 for (key, value) in object.iter() {
                     let key_span = span_of(key);
                     let name = match key {
