@@ -107,21 +107,23 @@ pub fn run_with(path: &Path, common: &CommonArgs, catalog: &Catalog, lint: Optio
             let color = use_color(common.color);
             let choice = if color { termcolor::ColorChoice::Always } else { termcolor::ColorChoice::Never };
             let mut out = termcolor::BufferedStandardStream::stdout(choice);
-            // Rendered in parallel, written in order.
-            let rendered: Vec<Vec<u8>> = analysis
-                .diagnostics
-                .par_iter()
-                .map(|diagnostic| {
-                    if !color {
-                        return Ok(render::human_string(db, diagnostic).into_bytes());
-                    }
-                    let mut buffer = termcolor::Buffer::ansi();
-                    render::human_styled(db, diagnostic, &mut buffer).map(|()| buffer.into_inner())
-                })
-                .collect::<Result<_, _>>()
-                .map_err(|error| error.to_string())?;
-            for bytes in &rendered {
-                out.write_all(bytes).map_err(|error| error.to_string())?;
+            // Rendered in parallel and written in order, a slice at a time: a large report is never held
+            // whole in memory.
+            for slice in analysis.diagnostics.chunks(4096) {
+                let rendered: Vec<Vec<u8>> = slice
+                    .par_iter()
+                    .map(|diagnostic| {
+                        if !color {
+                            return Ok(render::human_string(db, diagnostic).into_bytes());
+                        }
+                        let mut buffer = termcolor::Buffer::ansi();
+                        render::human_styled(db, diagnostic, &mut buffer).map(|()| buffer.into_inner())
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(|error| error.to_string())?;
+                for bytes in &rendered {
+                    out.write_all(bytes).map_err(|error| error.to_string())?;
+                }
             }
             let summary = render::summary(&analysis.diagnostics, db.len());
             let verdict = if analysis.error_count() > 0 { "failed" } else { "ok" };
