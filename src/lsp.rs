@@ -262,8 +262,8 @@ impl<'c> Server<'c> {
 
     fn hover(&self, params: &Value) -> Value {
         let Some((file, offset)) = self.position(params) else { return Value::Null };
-        let Some(root) = self.workspace.parse(file).and_then(|it| it.root.as_ref()) else { return Value::Null };
-        match crate::lsp_assist::hover(self.catalog, root, offset) {
+        let Some(root) = self.workspace.tree(file) else { return Value::Null };
+        match crate::lsp_assist::hover(self.catalog, &root, offset) {
             Some(text) => json!({ "contents": { "kind": "markdown", "value": text } }),
             None => Value::Null,
         }

@@ -13,7 +13,7 @@ use crate::codes::Code;
 use crate::diagnostic::{self, Diagnostic};
 use crate::model::{self, Project};
 use crate::source::{FileId, SourceDb, SourceFile, Span};
-use crate::syntax::{self, Format, MAX_FILE_BYTES, Parse};
+use crate::syntax::{self, Comment, Format, MAX_FILE_BYTES, Node};
 
 /// An operational failure: the repository could not be read at all.
 #[derive(Debug)]
@@ -64,13 +64,20 @@ pub fn discover(root: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
 #[derive(Debug, Default)]
 pub struct Analysis {
     pub db: SourceDb,
-    pub parses: Vec<Parse>,
+    /// What is kept of each file's syntax, by [`FileId`].
+    pub syntax: Vec<Syntax>,
     pub project: Project,
     /// Every diagnostic, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Analysis {
+    /// The document tree of `file`, parsed again (the tree is not kept once a file is lowered); `None`
+    /// when the file could not be read or holds no document.
+    pub fn tree(&self, file: FileId) -> Option<Node> {
+        tree(&self.db, self.syntax.get(file.0 as usize), file)
+    }
+
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|it| it.is_error()).count()
     }
@@ -78,8 +85,8 @@ impl Analysis {
     /// Runs the lints on the checked project and applies the project's lint levels (`lints`) and
     /// `deny_warnings`. The diagnostics stay sorted.
     pub fn lint(&mut self, catalog: &Catalog, options: &crate::lint::Options, deny_warnings: bool) {
-        let parses: Vec<&Parse> = self.parses.iter().collect();
-        let found = lints(catalog, &self.db, &parses, &self.project, options, deny_warnings);
+        let comments: Vec<&[Comment]> = self.syntax.iter().map(|it| it.comments.as_slice()).collect();
+        let found = lints(catalog, &self.db, &comments, &self.project, options, deny_warnings);
         self.diagnostics.extend(found);
         diagnostic::sort(&mut self.diagnostics);
     }
@@ -89,13 +96,13 @@ impl Analysis {
 fn lints(
     catalog: &Catalog,
     db: &SourceDb,
-    parses: &[&Parse],
+    comments: &[&[Comment]],
     project: &Project,
     options: &crate::lint::Options,
     deny_warnings: bool,
 ) -> Vec<Diagnostic> {
     let mut found = crate::lint::lint(catalog, project, options);
-    crate::lint::suppress::apply(db, parses, &mut found, options.now_ms);
+    crate::lint::suppress::apply(db, comments, &mut found, options.now_ms);
     let levels: std::collections::HashMap<Code, crate::lint::Level> = project
         .declaration()
         .map(|it| it.lints.as_slice())
@@ -126,10 +133,29 @@ pub fn analyze_sources(files: Vec<(PathBuf, Vec<u8>)>, catalog: &Catalog) -> Ana
 /// Diagnostics found under a context fingerprint.
 type Checked = (u64, Vec<Diagnostic>);
 
+/// What is kept of one file's syntax once the file is lowered: its comments (suppressions live there) and
+/// how to parse it again. The document tree itself is dropped as soon as the model is built from it: it is
+/// the largest structure of the pipeline (about six times the source), nothing after lowering needs it
+/// whole, and the few that want it (hover, rewriting a member) parse the one file again
+/// ([`Analysis::tree`], [`Workspace::tree`]).
+#[derive(Clone, Debug, Default)]
+pub struct Syntax {
+    /// The surface the file was parsed as; `None` when it was not parsed (unreadable).
+    pub format: Option<Format>,
+    pub comments: Vec<Comment>,
+    /// Whether no tree could be recovered and the syntax layer reported an error.
+    pub failed: bool,
+}
+
+/// `file`'s document tree, parsed again from its text.
+fn tree(db: &SourceDb, syntax: Option<&Syntax>, file: FileId) -> Option<Node> {
+    syntax::parse(file, syntax?.format?, &db.get(file).text).root
+}
+
 /// One file's share of the pipeline, kept until the file changes.
 #[derive(Debug, Default)]
 struct FileResult {
-    parse: Parse,
+    syntax: Syntax,
     /// Reading, syntax and lowering diagnostics.
     diagnostics: Vec<Diagnostic>,
     /// The diagnostics of the per-file project checks and the [`check::project::Context`] fingerprint they
@@ -139,7 +165,7 @@ struct FileResult {
 
 impl FileResult {
     fn syntax_failed(&self) -> bool {
-        self.parse.root.is_none() && self.parse.diagnostics.iter().any(Diagnostic::is_error)
+        self.syntax.failed
     }
 }
 
@@ -247,23 +273,23 @@ impl Workspace {
         }
     }
 
-    /// The parse of one file.
-    pub fn parse(&self, file: FileId) -> Option<&Parse> {
-        self.files.get(file.0 as usize).map(|it| &it.parse)
+    /// The document tree of `file`, parsed again (see [`Syntax`]).
+    pub fn tree(&self, file: FileId) -> Option<Node> {
+        tree(&self.db, self.files.get(file.0 as usize).map(|it| &it.syntax), file)
     }
 
     /// The lints of the current state, with suppressions and the project's levels applied (what `permc
     /// lint` adds to [`Workspace::diagnostics`]).
     pub fn lints(&self, catalog: &Catalog, options: &crate::lint::Options) -> Vec<Diagnostic> {
-        let parses: Vec<&Parse> = self.files.iter().map(|file| &file.parse).collect();
-        lints(catalog, &self.db, &parses, &self.project, options, false)
+        let comments: Vec<&[Comment]> = self.files.iter().map(|file| file.syntax.comments.as_slice()).collect();
+        lints(catalog, &self.db, &comments, &self.project, options, false)
     }
 
     /// The finished analysis (without lints; see [`Analysis::lint`]).
     pub fn into_analysis(self, catalog: &Catalog) -> Analysis {
         let diagnostics = self.diagnostics(catalog);
-        let parses = self.files.into_iter().map(|file| file.parse).collect();
-        Analysis { db: self.db, parses, project: self.project, diagnostics }
+        let syntax = self.files.into_iter().map(|file| file.syntax).collect();
+        Analysis { db: self.db, syntax, project: self.project, diagnostics }
     }
 }
 
@@ -284,15 +310,21 @@ fn process(
         Some(root) => model::lower_document(catalog, id, root, &mut found),
         None => Project::default(),
     };
-    let mut diagnostics = parse.diagnostics.clone();
+    let failed = parse.root.is_none() && parse.diagnostics.iter().any(Diagnostic::is_error);
+    // The tree is dropped here (see `Syntax`). The model keeps its own copies of the permissions lists:
+    // moving them out of the tree instead was measured to use more memory (moved lists keep their growth
+    // slack and pin the pages of the freed tree around them).
+    drop(parse.root);
+    let syntax = Syntax { format: Some(format), comments: parse.comments, failed };
+    let mut diagnostics = parse.diagnostics;
     // Unsupported syntax is read as null; its wrong type is a consequence, not a second problem.
     let unsupported: Vec<Span> =
-        parse.diagnostics.iter().filter(|it| it.code == Code::UnsupportedSyntax).map(|it| it.primary.span).collect();
+        diagnostics.iter().filter(|it| it.code == Code::UnsupportedSyntax).map(|it| it.primary.span).collect();
     diagnostics.extend(found.into_iter().filter(|it| {
         it.code != Code::WrongType
             || !unsupported.iter().any(|span| it.primary.span.start <= span.start && span.end <= it.primary.span.end)
     }));
-    (FileResult { parse, diagnostics, checked: RefCell::default() }, project)
+    (FileResult { syntax, diagnostics, checked: RefCell::default() }, project)
 }
 
 type LateDiagnostic = Box<dyn FnOnce(FileId) -> Diagnostic + Send>;

@@ -7,7 +7,7 @@
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, SourceDb, Span};
-use crate::syntax::Parse;
+use crate::syntax::Comment;
 
 const MARKER: &str = "permc:ignore";
 
@@ -25,13 +25,13 @@ struct Suppression {
 
 /// Applies every suppression of the files to `diagnostics` (lint results judged at `now_ms`): silenced
 /// ones are removed; problems with suppressions are added.
-pub fn apply(db: &SourceDb, parses: &[&Parse], diagnostics: &mut Vec<Diagnostic>, now_ms: i64) {
+pub fn apply(db: &SourceDb, comments: &[&[Comment]], diagnostics: &mut Vec<Diagnostic>, now_ms: i64) {
     let mut suppressions = Vec::new();
     let mut problems = Vec::new();
-    for (index, parse) in parses.iter().enumerate() {
+    for (index, comments) in comments.iter().enumerate() {
         let file = FileId(index as u32);
         let source = db.get(file);
-        for comment in &parse.comments {
+        for comment in comments.iter() {
             let Some(at) = comment.text.find(MARKER) else { continue };
             let rest = comment.text[at + MARKER.len()..].trim();
             match parse_one(rest, now_ms) {

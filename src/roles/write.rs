@@ -91,8 +91,7 @@ fn quoted(format: Format, word: &str) -> String {
 }
 
 /// The member's node in its file's tree.
-fn member_node<'a>(analysis: &'a Analysis, member: &Member) -> Option<&'a Node> {
-    let root = analysis.parses.get(member.file.0 as usize)?.root.as_ref()?;
+fn member_node<'a>(root: &'a Node, member: &Member) -> Option<&'a Node> {
     let key = if member.kind == crate::model::MemberKind::Identity { "identities" } else { "users" };
     root.get(key)?.value.as_seq()?.iter().find(|it| it.span == member.span)
 }
@@ -102,10 +101,16 @@ fn format_of(analysis: &Analysis, file: FileId) -> Format {
 }
 
 /// The edits of one member.
-fn member_edits(analysis: &Analysis, member: &Member, rewrite: &Rewrite, out: &mut Vec<Edit>) -> Result<(), String> {
+fn member_edits(
+    analysis: &Analysis,
+    root: Option<&Node>,
+    member: &Member,
+    rewrite: &Rewrite,
+    out: &mut Vec<Edit>,
+) -> Result<(), String> {
     let text = analysis.db.get(member.file).text.as_str();
     let format = format_of(analysis, member.file);
-    let node = member_node(analysis, member).ok_or("the member's declaration was not found")?;
+    let node = root.and_then(|it| member_node(it, member)).ok_or("the member's declaration was not found")?;
     // Roles.
     if !rewrite.add_roles.is_empty() {
         let words: Vec<String> = rewrite.add_roles.iter().map(|it| quoted(format, it)).collect();
@@ -279,13 +284,16 @@ pub fn rewrite(
     for member in analysis.project.members() {
         by_name.entry(member.name.value.as_str()).or_insert(member);
     }
+    // Each file's tree, parsed again once for all its members.
+    let mut trees: std::collections::HashMap<FileId, Option<Node>> = std::collections::HashMap::new();
     for rewrite in &proposal.rewrites {
         let member = by_name
             .get(rewrite.member.as_str())
             .copied()
             .ok_or_else(|| format!("member `{}` not found", rewrite.member))?;
+        let root = trees.entry(member.file).or_insert_with(|| analysis.tree(member.file)).as_ref();
         let mut own = Vec::new();
-        member_edits(analysis, member, rewrite, &mut own).map_err(|why| {
+        member_edits(analysis, root, member, rewrite, &mut own).map_err(|why| {
             let file = analysis.db.get(member.file);
             let at = file.line_col(member.span.start);
             format!(
