@@ -64,8 +64,10 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
             })
             .collect();
         out.extend(found.into_iter().flatten());
-        let index: SpanIndex =
-            sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
+        let index: SpanIndex = sets
+            .iter()
+            .flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item().start), item)))
+            .collect();
         members::lint_members(catalog, project, options, &index, &memos, &mut out);
         policies::lint_policies(catalog, project, &memos, &mut out);
         repeated_privileges(catalog, project, &mut out);
@@ -187,24 +189,51 @@ impl<S: Default> PerThread<S> {
 }
 
 /// Where each rule of the repository is written, by file and the start of the rule.
-pub(crate) type SpanIndex<'a> = HashMap<(FileId, u32), &'a RuleSpans, FxBuild>;
+pub(crate) type SpanIndex<'a> = HashMap<(FileId, u32), &'a RuleSpans<'a>, FxBuild>;
 
-/// Where one rule is written.
-#[derive(Clone, Debug)]
-pub(crate) struct RuleSpans {
-    /// The whole rule.
-    pub item: Span,
-    /// What to underline for the rule as a whole: its `action` value.
+/// Where one rule is written: the rule's node, read only when a finding needs a place in it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RuleSpans<'p> {
+    node: &'p Node,
+    /// What to underline for the rule as a whole: its `action` value (the rule when it has none).
     pub head: Span,
-    /// Each written action with its span.
-    pub actions: Vec<(String, Span)>,
-    /// Each condition key with its span.
-    pub conditions: Vec<(String, Span)>,
 }
 
-impl RuleSpans {
+impl<'p> RuleSpans<'p> {
+    fn new(node: &'p Node) -> RuleSpans<'p> {
+        RuleSpans { node, head: node.get("action").map_or(node.span, |it| it.value.span) }
+    }
+
+    /// The whole rule.
+    pub fn item(&self) -> Span {
+        self.node.span
+    }
+
+    /// Each written action name with its span.
+    fn actions(&self) -> impl Iterator<Item = (&'p str, Span)> {
+        let action = self.node.get("action").map(|it| &it.value);
+        let (one, many) = match action.map(|it| (&it.kind, it.span)) {
+            Some((NodeKind::String(name), span)) => (Some((name.as_str(), span)), &[][..]),
+            Some((NodeKind::Seq(names), _)) => (None, names.as_slice()),
+            _ => (None, &[][..]),
+        };
+        one.into_iter().chain(many.iter().filter_map(|it| Some((it.as_str()?, it.span))))
+    }
+
+    /// Where action `name` is written; the head when it is not written by that name.
     pub fn action(&self, name: &str) -> Span {
-        self.actions.iter().find(|(it, _)| it == name).map_or(self.head, |(_, span)| *span)
+        self.actions().find(|(it, _)| *it == name).map_or(self.head, |(_, span)| span)
+    }
+
+    /// How many action names are written.
+    pub fn action_count(&self) -> usize {
+        self.actions().count()
+    }
+
+    /// Where condition key `key` is written; the head when it is not.
+    pub fn condition(&self, key: &str) -> Span {
+        let conditions = self.node.get("conditions").and_then(|it| it.value.as_map()).unwrap_or_default();
+        conditions.iter().find(|it| it.key == key).map_or(self.head, |it| it.key_span)
     }
 }
 
@@ -213,7 +242,7 @@ pub(crate) struct RuleSet<'p> {
     pub owner: Owner,
     pub file: FileId,
     pub stored: &'p [StoredRule],
-    pub items: Vec<RuleSpans>,
+    pub items: Vec<RuleSpans<'p>>,
 }
 
 /// Every custom role's and privilege's rule list that Infisical would accept.
@@ -249,27 +278,8 @@ fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
         .collect()
 }
 
-fn rule_spans(node: &Node) -> Vec<RuleSpans> {
-    let Some(items) = node.as_seq() else { return Vec::new() };
-    items
-        .iter()
-        .map(|item| {
-            let action = item.get("action").map(|it| &it.value);
-            let actions = match action.map(|it| &it.kind) {
-                Some(NodeKind::String(name)) => vec![(name.clone(), action.unwrap().span)],
-                Some(NodeKind::Seq(names)) => {
-                    names.iter().filter_map(|it| Some((it.as_str()?.to_owned(), it.span))).collect()
-                }
-                _ => Vec::new(),
-            };
-            let conditions = item
-                .get("conditions")
-                .and_then(|it| it.value.as_map())
-                .map(|entries| entries.iter().map(|it| (it.key.clone(), it.key_span)).collect())
-                .unwrap_or_default();
-            RuleSpans { item: item.span, head: action.map_or(item.span, |it| it.span), actions, conditions }
-        })
-        .collect()
+fn rule_spans(node: &Node) -> Vec<RuleSpans<'_>> {
+    node.as_seq().unwrap_or_default().iter().map(RuleSpans::new).collect()
 }
 
 /// `a`, `a` and `b`, `a`, `b` and `c`, `a`, `b` and 2 more.

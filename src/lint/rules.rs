@@ -70,7 +70,7 @@ fn legacy_actions(catalog: &Catalog, set: &RuleSet, out: &mut Vec<Diagnostic>) {
             if action == "read"
                 && rule.subject == "secrets"
                 && rule.actions == ["read"]
-                && spans.actions.len() == 1
+                && spans.action_count() == 1
                 && read_replacement_is_equivalent(catalog, set.stored, index)
             {
                 diagnostic = diagnostic
@@ -152,7 +152,7 @@ fn never_matches(
         } else {
             format!("no value satisfies every operator on `{field}`")
         };
-        let span = spans.conditions.iter().find(|(key, _)| *key == field).map_or(spans.head, |(_, span)| *span);
+        let span = spans.condition(&field);
         out.push(
             Diagnostic::new(Code::NeverMatches, format!("condition `{field}` never matches"), set.file, span)
                 .label(reason)
