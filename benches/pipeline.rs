@@ -78,6 +78,7 @@ fn live_of(objects: &[permc::deploy::desired::Object]) -> permc::deploy::live::L
 }
 
 fn main() {
+    permc::memory::avoid_huge_pages();
     let mut args = std::env::args().skip(1).filter(|it| it != "--bench");
     let mut dir = None;
     let mut at = "2026-11-22T12:00:00Z".to_owned();

@@ -24,6 +24,7 @@ pub mod lang;
 pub mod lint;
 pub mod lsp;
 pub mod lsp_assist;
+pub mod memory;
 pub mod model;
 pub mod render;
 pub mod roles;
