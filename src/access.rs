@@ -128,7 +128,7 @@ fn grants_with<'p>(member: &'p Member, at: i64, role: impl Fn(&str) -> Found<'p>
                 let source = Source::Role(slug.clone());
                 match role.permissions.as_ref().map(|it| (it, it.stored.as_ref())) {
                     Some((permissions, Some(stored))) => {
-                        let spans = rule_spans(permissions.file, &permissions.node, stored.len());
+                        let spans = rule_spans(permissions.file, &permissions.rules, stored.len());
                         (source, Cow::Borrowed(stored.as_slice()), spans)
                     }
                     Some((_, None)) => {
@@ -177,7 +177,7 @@ fn grants_with<'p>(member: &'p Member, at: i64, role: impl Fn(&str) -> Found<'p>
                 file: privilege.file,
                 span: privilege.span,
                 rules: Cow::Borrowed(stored.as_slice()),
-                rule_spans: rule_spans(permissions.file, &permissions.node, stored.len()),
+                rule_spans: rule_spans(permissions.file, &permissions.rules, stored.len()),
                 ends_at,
                 temporary: privilege.temporary.is_some(),
             }),
@@ -203,9 +203,8 @@ fn window(temporary: Option<&Temporary>, at: i64) -> Window {
     }
 }
 
-fn rule_spans(file: FileId, node: &crate::syntax::Node, count: usize) -> Vec<Option<(FileId, Span)>> {
-    let items = node.as_seq().unwrap_or_default();
-    (0..count).map(|index| items.get(index).map(|item| (file, item.span))).collect()
+fn rule_spans(file: FileId, rules: &[crate::model::RulePlaces], count: usize) -> Vec<Option<(FileId, Span)>> {
+    (0..count).map(|index| rules.get(index).map(|rule| (file, rule.item))).collect()
 }
 
 /// The rules of role `slug` as Infisical stores them: the repository's custom role, else the predefined one;

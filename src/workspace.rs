@@ -311,9 +311,7 @@ fn process(
         None => Project::default(),
     };
     let failed = parse.root.is_none() && parse.diagnostics.iter().any(Diagnostic::is_error);
-    // The tree is dropped here (see `Syntax`). The model keeps its own copies of the permissions lists:
-    // moving them out of the tree instead was measured to use more memory (moved lists keep their growth
-    // slack and pin the pages of the freed tree around them).
+    // The tree is dropped here (see `Syntax`); the model keeps the places the lints point at.
     drop(parse.root);
     let syntax = Syntax { format: Some(format), comments: parse.comments, failed };
     let mut diagnostics = parse.diagnostics;

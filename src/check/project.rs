@@ -8,9 +8,8 @@ use crate::check::values::{slug_problem, slugify};
 use crate::codes::Code;
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::lang::FxBuild;
-use crate::model::{Member, Permissions, Project, Spanned};
+use crate::model::{Member, Project, Spanned};
 use crate::source::{FileId, Span};
-use crate::syntax::{Node, NodeKind};
 
 /// Role slugs are 1-64 characters, additional-privilege slugs 1-60.
 const ROLE_SLUG_MAX: usize = 64;
@@ -418,40 +417,10 @@ fn check_environments(
         );
     for list in permissions {
         // Most names are known: a value is copied only to report it.
-        for_each_condition_environment(list, &mut |node, text| {
-            if !known.contains(&text) {
-                unknown_environment(&Spanned::new(text.to_owned(), list.file, node.span), known, diagnostics);
+        for (text, span) in list.rules.iter().flat_map(|rule| rule.environments.iter()) {
+            if !known.contains(&&**text) {
+                unknown_environment(&Spanned::new(text.to_string(), list.file, *span), known, diagnostics);
             }
-        });
-    }
-}
-
-/// Visits the literal environment slugs a permission list names in `environment` conditions (plain, `$eq`,
-/// `$ne`, `$in`; globs are patterns, not names), with their nodes. Templates (`{{...}}`) are skipped.
-fn for_each_condition_environment(list: &Permissions, visit: &mut dyn FnMut(&Node, &str)) {
-    let mut push = |node: &Node| {
-        if let NodeKind::String(text) = &node.kind
-            && !text.contains("{{")
-        {
-            visit(node, text);
-        }
-    };
-    for rule in list.node.as_seq().unwrap_or_default() {
-        let Some(environment) = rule.get("conditions").and_then(|it| it.value.get("environment")) else {
-            continue;
-        };
-        match &environment.value.kind {
-            NodeKind::String(_) => push(&environment.value),
-            NodeKind::Map(operators) => {
-                for operator in operators {
-                    match operator.key.as_str() {
-                        "$eq" | "$ne" => push(&operator.value),
-                        "$in" => operator.value.as_seq().unwrap_or_default().iter().for_each(&mut push),
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
         }
     }
 }

@@ -22,9 +22,8 @@ use crate::check::rules::StoredRule;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lang::FxBuild;
-use crate::model::{Permissions, Project};
-use crate::source::{FileId, Span};
-use crate::syntax::{Node, NodeKind};
+use crate::model::{Permissions, Project, RulePlaces};
+use crate::source::FileId;
 
 /// What the lints need besides the project.
 #[derive(Clone, Debug)]
@@ -64,10 +63,8 @@ pub fn lint(catalog: &Catalog, project: &Project, options: &Options) -> Vec<Diag
             })
             .collect();
         out.extend(found.into_iter().flatten());
-        let index: SpanIndex = sets
-            .iter()
-            .flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item().start), item)))
-            .collect();
+        let index: SpanIndex =
+            sets.iter().flat_map(|set| set.items.iter().map(move |item| ((set.file, item.item.start), item))).collect();
         members::lint_members(catalog, project, options, &index, &memos, &mut out);
         policies::lint_policies(catalog, project, &memos, &mut out);
         repeated_privileges(catalog, project, &mut out);
@@ -189,60 +186,14 @@ impl<S: Default> PerThread<S> {
 }
 
 /// Where each rule of the repository is written, by file and the start of the rule.
-pub(crate) type SpanIndex<'a> = HashMap<(FileId, u32), &'a RuleSpans<'a>, FxBuild>;
-
-/// Where one rule is written: the rule's node, read only when a finding needs a place in it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RuleSpans<'p> {
-    node: &'p Node,
-    /// What to underline for the rule as a whole: its `action` value (the rule when it has none).
-    pub head: Span,
-}
-
-impl<'p> RuleSpans<'p> {
-    fn new(node: &'p Node) -> RuleSpans<'p> {
-        RuleSpans { node, head: node.get("action").map_or(node.span, |it| it.value.span) }
-    }
-
-    /// The whole rule.
-    pub fn item(&self) -> Span {
-        self.node.span
-    }
-
-    /// Each written action name with its span.
-    fn actions(&self) -> impl Iterator<Item = (&'p str, Span)> {
-        let action = self.node.get("action").map(|it| &it.value);
-        let (one, many) = match action.map(|it| (&it.kind, it.span)) {
-            Some((NodeKind::String(name), span)) => (Some((name.as_str(), span)), &[][..]),
-            Some((NodeKind::Seq(names), _)) => (None, names.as_slice()),
-            _ => (None, &[][..]),
-        };
-        one.into_iter().chain(many.iter().filter_map(|it| Some((it.as_str()?, it.span))))
-    }
-
-    /// Where action `name` is written; the head when it is not written by that name.
-    pub fn action(&self, name: &str) -> Span {
-        self.actions().find(|(it, _)| *it == name).map_or(self.head, |(_, span)| span)
-    }
-
-    /// How many action names are written.
-    pub fn action_count(&self) -> usize {
-        self.actions().count()
-    }
-
-    /// Where condition key `key` is written; the head when it is not.
-    pub fn condition(&self, key: &str) -> Span {
-        let conditions = self.node.get("conditions").and_then(|it| it.value.as_map()).unwrap_or_default();
-        conditions.iter().find(|it| it.key == key).map_or(self.head, |it| it.key_span)
-    }
-}
+pub(crate) type SpanIndex<'a> = HashMap<(FileId, u32), &'a RulePlaces, FxBuild>;
 
 /// A rule list as Infisical stores it, with the place of every rule.
 pub(crate) struct RuleSet<'p> {
     pub owner: Owner,
     pub file: FileId,
     pub stored: &'p [StoredRule],
-    pub items: Vec<RuleSpans<'p>>,
+    pub items: &'p [RulePlaces],
 }
 
 /// Every custom role's and privilege's rule list that Infisical would accept.
@@ -267,7 +218,7 @@ fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
         .filter_map(|(owner, permissions)| {
             let permissions = permissions.as_ref()?;
             let stored = permissions.stored.as_ref()?;
-            let items = rule_spans(&permissions.node);
+            let items = permissions.rules.as_slice();
             (items.len() == stored.len()).then_some(RuleSet {
                 owner,
                 file: permissions.file,
@@ -276,10 +227,6 @@ fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
             })
         })
         .collect()
-}
-
-fn rule_spans(node: &Node) -> Vec<RuleSpans<'_>> {
-    node.as_seq().unwrap_or_default().iter().map(RuleSpans::new).collect()
 }
 
 /// `a`, `a` and `b`, `a`, `b` and `c`, `a`, `b` and 2 more.

@@ -38,7 +38,7 @@ pub(super) fn lint_set(
 }
 
 fn legacy_actions(catalog: &Catalog, set: &RuleSet, out: &mut Vec<Diagnostic>) {
-    for (index, (rule, spans)) in set.stored.iter().zip(&set.items).enumerate() {
+    for (index, (rule, spans)) in set.stored.iter().zip(set.items).enumerate() {
         let Some(subject) = catalog.subject(&rule.subject) else { continue };
         for action in &rule.actions {
             if let Some(why) = subject.deprecated_actions.get(action) {
@@ -70,7 +70,7 @@ fn legacy_actions(catalog: &Catalog, set: &RuleSet, out: &mut Vec<Diagnostic>) {
             if action == "read"
                 && rule.subject == "secrets"
                 && rule.actions == ["read"]
-                && spans.action_count() == 1
+                && spans.actions.len() == 1
                 && read_replacement_is_equivalent(catalog, set.stored, index)
             {
                 diagnostic = diagnostic

@@ -313,7 +313,8 @@ impl Lower<'_> {
     fn permissions(&mut self, entries: &[Entry]) -> Option<Permissions> {
         let entry = entries.iter().find(|entry| entry.key == "permissions")?;
         let outcome = check_permissions(self.catalog, self.file, &entry.value, self.diagnostics);
-        Some(Permissions { file: self.file, node: entry.value.clone(), stored: outcome.stored })
+        let rules = entry.value.as_seq().unwrap_or_default().iter().map(rule_places).collect();
+        Some(Permissions { file: self.file, span: entry.value.span, rules, stored: outcome.stored })
     }
 
     fn role(&mut self, node: &Node) -> Option<Role> {
@@ -752,6 +753,42 @@ impl Lower<'_> {
     }
 }
 
+/// The places of one written rule (see [`RulePlaces`]).
+fn rule_places(rule: &Node) -> RulePlaces {
+    let named = |node: &Node| -> Option<(Box<str>, Span)> { Some((Box::from(node.as_str()?), node.span)) };
+    let action = rule.get("action").map(|it| &it.value);
+    let actions = match action {
+        Some(node) if node.as_str().is_some() => named(node).into_iter().collect(),
+        Some(node) => node.as_seq().unwrap_or_default().iter().filter_map(named).collect(),
+        None => Box::default(),
+    };
+    let conditions = rule.get("conditions").and_then(|it| it.value.as_map()).unwrap_or_default();
+    // A template names no environment until it is rendered.
+    let literal = |node: &Node| named(node).filter(|(text, _)| !text.contains("{{"));
+    let environments = match conditions.iter().find(|it| it.key == "environment").map(|it| &it.value) {
+        Some(node) if node.as_str().is_some() => literal(node).into_iter().collect(),
+        Some(node) => node
+            .as_map()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|operator| match operator.key.as_str() {
+                "$eq" | "$ne" => std::slice::from_ref(&operator.value),
+                "$in" => operator.value.as_seq().unwrap_or_default(),
+                _ => &[],
+            })
+            .filter_map(literal)
+            .collect(),
+        None => Box::default(),
+    };
+    RulePlaces {
+        item: rule.span,
+        head: action.map_or(rule.span, |it| it.span),
+        actions,
+        conditions: conditions.iter().map(|it| (Box::from(it.key.as_str()), it.key_span)).collect(),
+        environments,
+    }
+}
+
 fn invalid_duration(file: FileId, value: &Spanned<String>) -> Diagnostic {
     Diagnostic::new(
         Code::InvalidDuration,
@@ -761,4 +798,61 @@ fn invalid_duration(file: FileId, value: &Spanned<String>) -> Diagnostic {
     )
     .label("invalid duration")
     .help("write a number and a unit, such as `30m`, `4h`, `2d` or `1w`; compound forms like `1h30m` are not accepted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn places(text: &str) -> Vec<RulePlaces> {
+        let root = crate::syntax::yaml::parse(FileId(0), text).root.expect("a document");
+        root.as_seq().unwrap().iter().map(rule_places).collect()
+    }
+
+    fn named(text: &str, list: &[(Box<str>, Span)]) -> Vec<(String, String)> {
+        list.iter().map(|(name, span)| (name.to_string(), text[span.range()].to_owned())).collect()
+    }
+
+    #[test]
+    fn rule_places_point_at_what_is_written() {
+        let text = "\
+- subject: secrets
+  action: [read, 7, \"create\"]
+  conditions:
+    environment: { $in: [prod, \"{{ identity.metadata.env }}\", dev], $eq: qa, $ne: uat, $glob: 'pre*' }
+    secretPath: { $glob: /a/** }
+- subject: secrets
+  action: read
+  conditions: { environment: staging }
+- subject: folders
+- plain
+";
+        let rules = places(text);
+        assert_eq!(rules.len(), 4);
+        let first = &rules[0];
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(&text[first.head.range()], "[read, 7, \"create\"]");
+        assert_eq!(named(text, &first.actions), [pair("read", "read"), pair("create", "\"create\"")]);
+        assert_eq!(
+            named(text, &first.conditions),
+            [pair("environment", "environment"), pair("secretPath", "secretPath")]
+        );
+        // Literal slugs only: the template and the pattern name no environment.
+        assert_eq!(
+            named(text, &first.environments),
+            [pair("prod", "prod"), pair("dev", "dev"), pair("qa", "qa"), pair("uat", "uat")]
+        );
+        assert_eq!(text[first.action("create").range()].to_owned(), "\"create\"");
+        assert_eq!(first.action("delete"), first.head);
+        assert_eq!(&text[first.condition("secretPath").range()], "secretPath");
+        assert_eq!(first.condition("secretName"), first.head);
+
+        assert_eq!(named(text, &rules[1].actions), [pair("read", "read")]);
+        assert_eq!(named(text, &rules[1].environments), [pair("staging", "staging")]);
+        // No action: the rule itself is the head; not an object: nothing inside.
+        assert_eq!(rules[2].head, rules[2].item);
+        assert!(rules[2].actions.is_empty() && rules[2].conditions.is_empty());
+        assert_eq!(&text[rules[3].item.range()], "plain");
+        assert!(rules[3].actions.is_empty() && rules[3].environments.is_empty());
+    }
 }

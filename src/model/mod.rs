@@ -1,7 +1,7 @@
 //! The typed project model: what a policy repository declares, with the place every value came from.
 //!
-//! The model knows nothing about the catalog: permission rules are kept as the document nodes they were
-//! written as, together with what Infisical would store for them (computed by [`crate::check::rules`]).
+//! The model knows nothing about the catalog: permission rules are kept as what Infisical would store for
+//! them (computed by [`crate::check::rules`]), with the places of their written parts ([`RulePlaces`]).
 
 pub mod lower;
 
@@ -99,10 +99,42 @@ pub struct ProjectDecl {
 #[derive(Clone, Debug)]
 pub struct Permissions {
     pub file: FileId,
-    /// The `permissions` list as written (spans of every rule, key and value).
-    pub node: Node,
+    /// The `permissions` list as written.
+    pub span: Span,
+    /// Where each written rule is, in written order (an item that is not an object has no places in it).
+    pub rules: Vec<RulePlaces>,
     /// What Infisical would store; `None` when Infisical would reject the list.
     pub stored: Option<Vec<StoredRule>>,
+}
+
+/// Where the parts of one written rule are: what the project checks and the lints point at. The rule's
+/// meaning is in [`Permissions::stored`]; keeping these places instead of the rule's document tree makes
+/// the model about a third smaller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RulePlaces {
+    /// The whole rule.
+    pub item: Span,
+    /// What to underline for the rule as a whole: its `action` value (the rule when it has none).
+    pub head: Span,
+    /// Each action name written, with its span.
+    pub actions: Box<[(Box<str>, Span)]>,
+    /// Each condition key written, with its span.
+    pub conditions: Box<[(Box<str>, Span)]>,
+    /// The environment slugs its `environment` condition names literally (plain, `$eq`, `$ne`, `$in`; not
+    /// patterns, not templates), with their spans.
+    pub environments: Box<[(Box<str>, Span)]>,
+}
+
+impl RulePlaces {
+    /// Where action `name` is written; the head when it is not written by that name.
+    pub fn action(&self, name: &str) -> Span {
+        self.actions.iter().find(|(it, _)| &**it == name).map_or(self.head, |(_, span)| *span)
+    }
+
+    /// Where condition key `key` is written; the head when it is not.
+    pub fn condition(&self, key: &str) -> Span {
+        self.conditions.iter().find(|(it, _)| &**it == key).map_or(self.head, |(_, span)| *span)
+    }
 }
 
 /// A custom project role.
