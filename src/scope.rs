@@ -114,25 +114,26 @@ impl Product {
         self.0.iter().zip(&other.0).all(|(a, b)| a.meets(b))
     }
 
-    /// `self` minus `other` as disjoint products.
-    fn minus(&self, other: &Product) -> Result<Vec<Product>, Unsupported> {
+    /// `self` without `other`, as disjoint pieces, appended to `out` (`self` itself when they do not meet).
+    fn minus_into(self, other: &Product, out: &mut Vec<Product>) {
         if !self.meets(other) {
-            return Ok(vec![self.clone()]);
+            out.push(self);
+            return;
         }
-        let mut pieces = Vec::new();
-        let mut prefix = self.clone();
-        let last = self.0.len().saturating_sub(1);
-        for field in 0..self.0.len() {
-            if !self.0[field].within(&other.0[field]) {
+        // The fields before `field` are narrowed to `other`'s as the walk goes; the rest are still `self`'s.
+        let mut prefix = self;
+        let last = prefix.0.len().saturating_sub(1);
+        for field in 0..prefix.0.len() {
+            if !prefix.0[field].within(&other.0[field]) {
+                let rest = prefix.0[field].minus(&other.0[field]);
                 let mut piece = prefix.clone();
-                piece.0[field] = self.0[field].minus(&other.0[field]);
-                pieces.push(piece);
+                piece.0[field] = rest;
+                out.push(piece);
             }
             if field < last {
-                prefix.0[field] = self.0[field].intersect(&other.0[field]);
+                prefix.0[field] = prefix.0[field].intersect(&other.0[field]);
             }
         }
-        Ok(pieces)
     }
 }
 
@@ -570,7 +571,7 @@ enum Walk {
 fn subtract(region: Vec<Product>, other: &Product) -> Result<Vec<Product>, Unsupported> {
     let mut out = Vec::with_capacity(region.len());
     for piece in region {
-        out.extend(piece.minus(other)?);
+        piece.minus_into(other, &mut out);
         if out.len() > PIECE_LIMIT {
             return Err(Unsupported(format!("more than {PIECE_LIMIT} pieces")));
         }
@@ -856,6 +857,9 @@ enum Question {
     MeetsAllow(usize),
 }
 
+/// A rule's conditions, shared between the stored and the evaluated rule.
+type Conditions = Arc<Map<String, Value>>;
+
 /// Answers to group questions, remembered by the content of the group's rules: members of a large
 /// organisation share roles and often privileges, so the same group is asked about again and again.
 /// Rules are identified by [`Memo::key`] (whether they deny and their conditions), groups by
@@ -863,6 +867,10 @@ enum Question {
 #[derive(Default)]
 pub struct Memo {
     keys: HashMap<eval::Content, u32, FxBuild>,
+    /// The keys of conditions objects already seen, by address and whether the rule denies: the same stored
+    /// rule is keyed again by every lint that looks at it, and an address is much cheaper to hash than the
+    /// content. The object is held, so its address is not reused while the entry lives.
+    seen: HashMap<(usize, bool), (Conditions, u32), FxBuild>,
     /// Per subject and action.
     groups: HashMap<String, HashMap<String, u32, FxBuild>, FxBuild>,
     names: Vec<(String, String)>,
@@ -1104,6 +1112,17 @@ impl Regions {
 impl Memo {
     /// The identity of a rule as a group sees it.
     pub fn key(&mut self, rule: &EvalRule) -> u32 {
+        let Some(conditions) = &rule.conditions else { return self.key_of_content(rule) };
+        let address = Arc::as_ptr(conditions) as usize;
+        if let Some((_, key)) = self.seen.get(&(address, rule.inverted)) {
+            return *key;
+        }
+        let key = self.key_of_content(rule);
+        self.seen.insert((address, rule.inverted), (Arc::clone(conditions), key));
+        key
+    }
+
+    fn key_of_content(&mut self, rule: &EvalRule) -> u32 {
         let next = self.keys.len() as u32;
         *self.keys.entry(rule.content()).or_insert(next)
     }
