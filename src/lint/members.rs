@@ -178,8 +178,10 @@ struct Prepared<'g, 'p> {
     entries: Vec<(usize, usize)>,
     /// Per entry: its grant and its index in the grant.
     owner: Vec<(usize, usize)>,
-    /// Per group: the entries in it, in order.
-    groups: Vec<(u32, Vec<usize>)>,
+    /// Per group: the entries in it (a range of `grouped`).
+    groups: Vec<(u32, std::ops::Range<usize>)>,
+    /// The entries of every group, group by group, each group's in order.
+    grouped: Vec<usize>,
 }
 
 impl<'g, 'p> Prepared<'g, 'p> {
@@ -217,14 +219,20 @@ impl<'g, 'p> Prepared<'g, 'p> {
             pairs.extend(lists[list].groups[index].iter().map(|&group| (group, entry)));
         }
         pairs.sort_unstable();
-        let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
-        for (group, entry) in pairs {
+        let mut groups: Vec<(u32, std::ops::Range<usize>)> = Vec::new();
+        for (at, &(group, _)) in pairs.iter().enumerate() {
             match groups.last_mut() {
-                Some((last, entries)) if *last == group => entries.push(entry),
-                _ => groups.push((group, vec![entry])),
+                Some((last, entries)) if *last == group => entries.end = at + 1,
+                _ => groups.push((group, at..at + 1)),
             }
         }
-        Some(Prepared { grants, lists, entries, owner, groups })
+        let grouped = pairs.into_iter().map(|(_, entry)| entry).collect();
+        Some(Prepared { grants, lists, entries, owner, groups, grouped })
+    }
+
+    /// Each group with its entries, in order.
+    fn groups(&self) -> impl Iterator<Item = (u32, &[usize])> {
+        self.groups.iter().map(|(group, entries)| (*group, &self.grouped[entries.clone()]))
     }
 
     fn rule(&self, entry: usize) -> &EvalRule {
@@ -239,7 +247,7 @@ impl<'g, 'p> Prepared<'g, 'p> {
 
     /// Whether a grant of `chosen` other than `target` has a rule in a group of rule `rule` of `target`.
     fn shares_group(&self, chosen: &[usize], target: usize, rule: usize) -> bool {
-        self.groups.iter().any(|(_, entries)| {
+        self.groups().any(|(_, entries)| {
             entries.iter().any(|entry| self.owner[*entry] == (target, rule))
                 && entries.iter().any(|entry| {
                     let grant = self.owner[*entry].0;
@@ -265,14 +273,14 @@ impl<'g, 'p> Prepared<'g, 'p> {
         // Any group that answers differently decides: the groups where the removed rules are alone (or
         // with few others) are asked first, being the cheapest and the likeliest to differ.
         let mut asked: Vec<(usize, u32, Vec<usize>)> = Vec::new();
-        for (group, entries) in &self.groups {
+        for (group, entries) in self.groups() {
             if !entries.iter().any(|entry| is_removed(*entry)) {
                 continue;
             }
             let entries: Vec<usize> =
                 entries.iter().copied().filter(|entry| chosen.contains(&self.owner[*entry].0)).collect();
             let others = entries.iter().filter(|entry| !is_removed(**entry)).count();
-            asked.push((others, *group, entries));
+            asked.push((others, group, entries));
         }
         asked.sort_by_key(|(others, group, _)| (*others, *group));
         let mut covering = BTreeSet::new();
@@ -420,7 +428,7 @@ fn ineffective_denies(
 ) {
     // Per deny (entry): whether every group it is in says it meets no allow.
     let mut verdicts: BTreeMap<usize, bool> = BTreeMap::new();
-    for (group, entries) in &prepared.groups {
+    for (group, entries) in prepared.groups() {
         let denies: Vec<usize> = (0..entries.len()).filter(|it| prepared.rule(entries[*it]).inverted).collect();
         if denies.is_empty() {
             continue;
@@ -428,7 +436,7 @@ fn ineffective_denies(
         let rules: Vec<&EvalRule> = entries.iter().map(|entry| prepared.rule(*entry)).collect();
         let keys: Vec<u32> = entries.iter().map(|entry| prepared.key(*entry)).collect();
         for position in denies {
-            let answer = memo.meets_allow(catalog, *group, &rules, keys.clone(), position);
+            let answer = memo.meets_allow(catalog, group, &rules, keys.clone(), position);
             let entry = verdicts.entry(entries[position]).or_insert(true);
             *entry &= matches!(answer, Outcome::Same { .. });
         }
