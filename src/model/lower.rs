@@ -314,7 +314,7 @@ impl Lower<'_> {
         let entry = entries.iter().find(|entry| entry.key == "permissions")?;
         let outcome = check_permissions(self.catalog, self.file, &entry.value, self.diagnostics);
         let rules = entry.value.as_seq().unwrap_or_default().iter().map(rule_places).collect();
-        Some(Permissions { file: self.file, span: entry.value.span, rules, stored: outcome.stored })
+        Some(Permissions { file: self.file, rules, stored: outcome.stored })
     }
 
     fn role(&mut self, node: &Node) -> Option<Role> {

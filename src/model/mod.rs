@@ -99,8 +99,6 @@ pub struct ProjectDecl {
 #[derive(Clone, Debug)]
 pub struct Permissions {
     pub file: FileId,
-    /// The `permissions` list as written.
-    pub span: Span,
     /// Where each written rule is, in written order (an item that is not an object has no places in it).
     pub rules: Vec<RulePlaces>,
     /// What Infisical would store; `None` when Infisical would reject the list.
