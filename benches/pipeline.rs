@@ -78,7 +78,7 @@ fn live_of(objects: &[permc::deploy::desired::Object]) -> permc::deploy::live::L
 }
 
 fn main() {
-    permc::memory::avoid_huge_pages();
+    permc::process::avoid_huge_pages();
     let mut args = std::env::args().skip(1).filter(|it| it != "--bench");
     let mut dir = None;
     let mut at = "2026-11-22T12:00:00Z".to_owned();
@@ -114,11 +114,11 @@ fn main() {
         let count = |permissions: Option<&permc::model::Permissions>| {
             permissions.and_then(|it| it.stored.as_ref()).map_or(0, Vec::len)
         };
-        project.roles.iter().map(|it| count(it.permissions.as_ref())).sum::<usize>()
+        project.roles.iter().map(|it| count(it.permissions.as_deref())).sum::<usize>()
             + project
                 .members()
                 .flat_map(|member| &member.privileges)
-                .map(|it| count(it.permissions.as_ref()))
+                .map(|it| count(it.permissions.as_deref()))
                 .sum::<usize>()
     });
     let options = permc::lint::Options { now_ms };

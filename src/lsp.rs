@@ -4,19 +4,21 @@
 //! The whole repository is held in a [`Workspace`]: an edit re-runs the per-file stages for the edited file
 //! only and the project checks for the project, so a change in one file updates the diagnostics of every
 //! file that depends on it (a role renamed in one file, its assignments in another). Check diagnostics are
-//! published on every change; the lints, which judge the whole repository, on open and on save. Positions
-//! are UTF-16 code units, as LSP requires. Only files whose diagnostics changed are published again.
+//! published on every change; the lints, which judge the whole repository, on open and on save, on a thread
+//! of their own, so that edits are answered while they run. Positions are UTF-16 code units, as LSP
+//! requires. Only files whose diagnostics changed are published again.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Sender, channel};
 
 use serde_json::{Value, json};
 
 use crate::catalog::Catalog;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::source::{FileId, SourceDb, Span};
-use crate::workspace::{self, Workspace};
+use crate::workspace::{self, LintInput, Workspace};
 
 /// Reads one message; `None` at the end of input.
 fn read_message(input: &mut impl BufRead) -> std::io::Result<Option<Value>> {
@@ -129,10 +131,45 @@ fn lsp_diagnostic(db: &SourceDb, diagnostic: &Diagnostic) -> Value {
     })
 }
 
+/// What the server waits for.
+enum Event {
+    Message(Value),
+    /// The findings of a lint run, with their LSP form.
+    Linted(Vec<(Diagnostic, Value)>),
+    /// The end of the input, or why it could not be read.
+    End(Option<std::io::Error>),
+}
+
+/// A lint run in progress.
+#[derive(Default)]
+struct Linting {
+    /// Files edited since the run took its input: its findings that point into them are stale.
+    edited: HashSet<FileId>,
+    /// Whether a save came in meanwhile: another run follows this one.
+    again: bool,
+    /// `permc/sync` requests to answer once the lints are done.
+    waiting: Vec<Value>,
+}
+
+/// The findings of the lints over `input`, with their LSP form.
+fn lints(catalog: &Catalog, input: LintInput, now_ms: i64) -> Vec<(Diagnostic, Value)> {
+    let (db, found) = input.lints(catalog, &crate::lint::Options { now_ms });
+    found
+        .into_iter()
+        .map(|diagnostic| {
+            let value = lsp_diagnostic(&db, &diagnostic);
+            (diagnostic, value)
+        })
+        .collect()
+}
+
 /// The server's state.
-pub struct Server<'c> {
-    catalog: &'c Catalog,
+struct Server {
+    catalog: &'static Catalog,
     workspace: Workspace,
+    /// Where lint runs report.
+    events: Sender<Event>,
+    linting: Option<Linting>,
     /// The lint findings of the last run by file, each with its LSP form (those that point into files
     /// edited since are withdrawn).
     lints: HashMap<FileId, Vec<(Diagnostic, Value)>>,
@@ -144,11 +181,13 @@ pub struct Server<'c> {
     shutdown: bool,
 }
 
-impl<'c> Server<'c> {
-    pub fn new(catalog: &'c Catalog) -> Server<'c> {
+impl Server {
+    fn new(catalog: &'static Catalog, events: Sender<Event>) -> Server {
         Server {
             catalog,
             workspace: Workspace::default(),
+            events,
+            linting: None,
             lints: HashMap::new(),
             pointing: HashMap::new(),
             published: HashMap::new(),
@@ -166,21 +205,70 @@ impl<'c> Server<'c> {
         self.workspace = Workspace::new(files, self.catalog);
     }
 
-    fn run_lints(&mut self) {
+    /// Starts a lint run on a thread of its own over the workspace as it is now, or, when one is running,
+    /// another after it. What is published comes from [`Server::linted`].
+    fn start_lints(&mut self) -> Vec<Value> {
+        if let Some(running) = &mut self.linting {
+            running.again = true;
+            return Vec::new();
+        }
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|it| it.as_millis() as i64)
             .unwrap_or_default();
+        let (catalog, input, events) = (self.catalog, self.workspace.lint_input(), self.events.clone());
+        self.linting = Some(Linting::default());
+        let spawned = std::thread::Builder::new().name("permc-lints".into()).spawn(move || {
+            // Edits come first: this thread and the threads it starts yield the processor to them. Its
+            // parallel work goes to threads of its own (started from here), not to the global pool the
+            // edits use.
+            crate::process::yield_to_foreground();
+            let found = match rayon::ThreadPoolBuilder::new().build() {
+                Ok(pool) => pool.install(|| lints(catalog, input, now_ms)),
+                Err(_) => lints(catalog, input, now_ms),
+            };
+            // The server may have stopped meanwhile; then nobody waits for the findings.
+            let _ = events.send(Event::Linted(found));
+        });
+        match spawned {
+            Ok(_) => Vec::new(),
+            // Without a thread (the system refused one), the lints run here.
+            Err(_) => {
+                let found = lints(self.catalog, self.workspace.lint_input(), now_ms);
+                self.linted(found)
+            }
+        }
+    }
+
+    /// Takes the findings of the lint run that just ended (leaving out those that point into files edited
+    /// while it ran: they refer to old text, and the next save judges them again), publishes what changed,
+    /// and starts the run a save asked for meanwhile or answers the `permc/sync` requests that waited.
+    fn linted(&mut self, found: Vec<(Diagnostic, Value)>) -> Vec<Value> {
+        let Linting { edited, again, waiting } = self.linting.take().unwrap_or_default();
         self.lints.clear();
         self.pointing.clear();
-        for diagnostic in self.workspace.lints(self.catalog, &crate::lint::Options { now_ms }) {
-            let value = lsp_diagnostic(&self.workspace.db, &diagnostic);
+        for (diagnostic, value) in found {
+            let mut labels = std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary);
+            if labels.any(|label| edited.contains(&label.file)) {
+                continue;
+            }
             let file = diagnostic.primary.file;
             for label in std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary) {
                 self.pointing.entry(label.file).or_default().insert(file);
             }
             self.lints.entry(file).or_default().push((diagnostic, value));
         }
+        let mut out = self.publish(None);
+        if again {
+            out.extend(self.start_lints());
+            if let Some(next) = &mut self.linting {
+                next.waiting = waiting;
+                return out;
+            }
+            // The next run ended in place: its answers are out, these follow.
+        }
+        out.extend(waiting.into_iter().map(|id| json!({ "jsonrpc": "2.0", "id": id, "result": null })));
+        out
     }
 
     /// Every current diagnostic of `file`.
@@ -239,6 +327,9 @@ impl<'c> Server<'c> {
             return Vec::new();
         }
         let id = self.workspace.update(&path, text.as_bytes().to_vec(), self.catalog);
+        if let Some(running) = &mut self.linting {
+            running.edited.insert(id);
+        }
         // Lint findings that point into the edited file refer to its old text; the others stay until the
         // next save judges the repository again.
         let mut touched: HashSet<FileId> = HashSet::from([id]);
@@ -332,7 +423,7 @@ impl<'c> Server<'c> {
     }
 
     /// Handles one message; returns the messages to send.
-    pub fn handle(&mut self, message: &Value) -> Vec<Value> {
+    fn handle(&mut self, message: &Value) -> Vec<Value> {
         let method = message.get("method").and_then(Value::as_str).unwrap_or_default();
         let id = message.get("id").cloned();
         let params = message.get("params").cloned().unwrap_or(Value::Null);
@@ -360,8 +451,10 @@ impl<'c> Server<'c> {
                 }))]
             }
             "initialized" => {
-                self.run_lints();
-                self.publish(None)
+                // The check diagnostics now, the lint findings when the lints are done.
+                let mut out = self.publish(None);
+                out.extend(self.start_lints());
+                out
             }
             "textDocument/didOpen" => {
                 let uri = params.pointer("/textDocument/uri").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -382,10 +475,16 @@ impl<'c> Server<'c> {
                     .to_owned();
                 self.change(&uri, &text)
             }
-            "textDocument/didSave" => {
-                self.run_lints();
-                self.publish(None)
-            }
+            "textDocument/didSave" => self.start_lints(),
+            // Answered once every message before it is handled and no lint run is left: what the server
+            // publishes for them is then out (editors do not send it; tests and benchmarks do).
+            "permc/sync" => match &mut self.linting {
+                Some(running) => {
+                    running.waiting.extend(id);
+                    Vec::new()
+                }
+                None => vec![reply(Value::Null)],
+            },
             "textDocument/codeAction" => vec![reply(self.code_actions(&params))],
             "textDocument/hover" => vec![reply(self.hover(&params))],
             "textDocument/completion" => vec![reply(self.completion(&params))],
@@ -405,22 +504,103 @@ impl<'c> Server<'c> {
 }
 
 /// Serves until `exit`. Returns the process exit code: 0 after `shutdown`, 1 otherwise (as LSP says).
-pub fn serve(catalog: &Catalog, input: &mut impl BufRead, output: &mut impl Write) -> std::io::Result<u8> {
-    let mut server = Server::new(catalog);
-    while let Some(message) = read_message(input)? {
-        if message.get("method").and_then(Value::as_str) == Some("exit") {
-            return Ok(if server.shutdown { 0 } else { 1 });
+///
+/// Messages are read on a thread of their own and handled in order; lint runs report on the same queue,
+/// so their findings are published as soon as they are done, between two messages.
+pub fn serve(
+    catalog: &'static Catalog,
+    input: &mut (impl BufRead + Send),
+    output: &mut impl Write,
+) -> std::io::Result<u8> {
+    let (events, queue) = channel();
+    let mut server = Server::new(catalog, events.clone());
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            loop {
+                let event = match read_message(input) {
+                    Ok(Some(message)) => {
+                        let exit = message.get("method").and_then(Value::as_str) == Some("exit");
+                        let sent = events.send(Event::Message(message));
+                        if exit || sent.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    Ok(None) => Event::End(None),
+                    Err(error) => Event::End(Some(error)),
+                };
+                let _ = events.send(event);
+                return;
+            }
+        });
+        // The reader ends at `exit` or at the end of the input, so the scope does not wait on it after
+        // either; a lint run still going is left behind.
+        while let Ok(event) = queue.recv() {
+            let replies = match event {
+                Event::Message(message) => {
+                    if message.get("method").and_then(Value::as_str) == Some("exit") {
+                        break;
+                    }
+                    server.handle(&message)
+                }
+                Event::Linted(found) => server.linted(found),
+                Event::End(Some(error)) => return Err(error),
+                Event::End(None) => break,
+            };
+            for reply in replies {
+                write_message(output, &reply)?;
+            }
         }
-        for reply in server.handle(&message) {
-            write_message(output, &reply)?;
-        }
-    }
-    Ok(if server.shutdown { 0 } else { 1 })
+        Ok(if server.shutdown { 0 } else { 1 })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn notification(method: &str, params: Value) -> Value {
+        json!({ "jsonrpc": "2.0", "method": method, "params": params })
+    }
+
+    /// The codes published for `uri` in `messages`, the last publication of it.
+    fn published(messages: &[Value], uri: &str) -> Option<Vec<String>> {
+        let last = messages.iter().rev().find(|it| it["params"]["uri"] == uri)?;
+        let codes = last["params"]["diagnostics"].as_array()?.iter().map(|it| it["code"].to_string());
+        Some(codes.collect())
+    }
+
+    #[test]
+    fn a_run_leaves_out_files_edited_while_it_ran_and_a_save_meanwhile_runs_the_lints_again() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/payments");
+        let (users, identities) = (uri_of(&root.join("users.hcl")), uri_of(&root.join("identities.yaml")));
+        let (events, queue) = channel();
+        let mut server = Server::new(Catalog::builtin(), events);
+        let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "rootUri": uri_of(&root) } });
+        server.handle(&init);
+        // The first run starts; an edit and a save come in before it ends.
+        server.handle(&notification("initialized", json!({})));
+        let text = std::fs::read_to_string(root.join("users.hcl")).unwrap() + "# edited\n";
+        let change = json!({ "textDocument": { "uri": users }, "contentChanges": [{ "text": text }] });
+        server.handle(&notification("textDocument/didChange", change));
+        server.handle(&notification("textDocument/didSave", json!({ "textDocument": { "uri": users } })));
+        let Ok(Event::Linted(found)) = queue.recv() else { panic!("no findings") };
+        // Both files have expired temporary grants (`PC2009`); the edited file's findings are stale.
+        assert!(found.iter().any(|(it, _)| it.primary.file == server.file_of(&users).unwrap()));
+        let out = server.linted(found);
+        assert_eq!(published(&out, &identities), Some(vec!["\"PC2009\"".to_owned()]));
+        assert_eq!(published(&out, &users), None, "{out:?}");
+        assert!(server.linting.is_some(), "the save asked for another run");
+        // A sync waits for that run; its findings cover the edited file again.
+        assert!(server.handle(&json!({ "jsonrpc": "2.0", "id": 2, "method": "permc/sync" })).is_empty());
+        let Ok(Event::Linted(found)) = queue.recv() else { panic!("no findings") };
+        let out = server.linted(found);
+        assert_eq!(published(&out, &users), Some(vec!["\"PC2009\"".to_owned(); 2]));
+        assert_eq!(published(&out, &identities), None, "unchanged, so not published again");
+        assert_eq!(out.last().unwrap()["id"], 2);
+        assert!(server.linting.is_none());
+        assert_eq!(server.handle(&json!({ "jsonrpc": "2.0", "id": 3, "method": "permc/sync" })).len(), 1);
+    }
 
     #[test]
     fn uris_and_paths_round_trip() {

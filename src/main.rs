@@ -6,6 +6,6 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    permc::memory::avoid_huge_pages();
+    permc::process::avoid_huge_pages();
     permc::cli::main()
 }

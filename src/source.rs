@@ -156,10 +156,11 @@ pub fn display_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Every file of one run, addressed by [`FileId`].
+/// Every file of one run, addressed by [`FileId`]. Files are shared, so a copy of the database (the
+/// language server hands one to its background lints) costs a pointer per file.
 #[derive(Clone, Debug, Default)]
 pub struct SourceDb {
-    files: Vec<SourceFile>,
+    files: Vec<std::sync::Arc<SourceFile>>,
 }
 
 impl SourceDb {
@@ -168,7 +169,7 @@ impl SourceDb {
     }
 
     pub fn add(&mut self, file: SourceFile) -> FileId {
-        self.files.push(file);
+        self.files.push(std::sync::Arc::new(file));
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -176,8 +177,9 @@ impl SourceDb {
         &self.files[id.0 as usize]
     }
 
-    pub fn get_mut(&mut self, id: FileId) -> &mut SourceFile {
-        &mut self.files[id.0 as usize]
+    /// Replaces the contents of file `id` (copies of the database keep the old contents).
+    pub fn replace(&mut self, id: FileId, file: SourceFile) {
+        self.files[id.0 as usize] = std::sync::Arc::new(file);
     }
 
     pub fn len(&self) -> usize {
@@ -189,7 +191,7 @@ impl SourceDb {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), &**f))
     }
 }
 

@@ -237,9 +237,9 @@ fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Roles(args) => roles::run(&args),
         Command::Lsp => {
-            let stdin = std::io::stdin();
+            let mut stdin = std::io::BufReader::new(std::io::stdin());
             let stdout = std::io::stdout();
-            crate::lsp::serve(Catalog::builtin(), &mut stdin.lock(), &mut stdout.lock())
+            crate::lsp::serve(Catalog::builtin(), &mut stdin, &mut stdout.lock())
                 .map_err(|error| format!("the language server stopped: {error}"))
         }
         Command::Build(args) => deploy::build(&args, Catalog::builtin()),

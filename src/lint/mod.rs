@@ -16,6 +16,7 @@ mod rules;
 pub mod suppress;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::check::rules::StoredRule;
@@ -199,7 +200,7 @@ pub(crate) struct RuleSet<'p> {
 /// Every custom role's and privilege's rule list that Infisical would accept.
 fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
     use rayon::prelude::*;
-    let mut owners: Vec<(Owner, &Option<Permissions>)> = Vec::new();
+    let mut owners: Vec<(Owner, &Option<Arc<Permissions>>)> = Vec::new();
     for role in &project.roles {
         owners.push((Owner::Role(role.slug.value.clone()), &role.permissions));
     }

@@ -326,7 +326,7 @@ impl Lower<'_> {
             slug,
             name: self.string(entries, "name"),
             description: self.string(entries, "description"),
-            permissions: self.permissions(entries),
+            permissions: self.permissions(entries).map(Arc::new),
         })
     }
 
@@ -394,7 +394,7 @@ impl Lower<'_> {
             span: node.span,
             slug,
             temporary: self.temporary(entries, node),
-            permissions: self.permissions(entries),
+            permissions: self.permissions(entries).map(Arc::new),
         })
     }
 

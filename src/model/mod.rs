@@ -7,6 +7,8 @@ pub mod lower;
 
 pub use lower::{TOP_LEVEL_KEYS, lower_document};
 
+use std::sync::Arc;
+
 use crate::check::rules::StoredRule;
 use crate::source::{FileId, Span};
 use crate::syntax::Node;
@@ -143,7 +145,8 @@ pub struct Role {
     pub slug: Spanned<String>,
     pub name: Option<Spanned<String>>,
     pub description: Option<Spanned<String>>,
-    pub permissions: Option<Permissions>,
+    /// Shared (as in [`Privilege`]), so that a copy of the project costs no copy of its rules.
+    pub permissions: Option<Arc<Permissions>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -200,7 +203,7 @@ pub struct Privilege {
     pub span: Span,
     pub slug: Spanned<String>,
     pub temporary: Option<Temporary>,
-    pub permissions: Option<Permissions>,
+    pub permissions: Option<Arc<Permissions>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
