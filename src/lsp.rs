@@ -99,6 +99,11 @@ fn range(db: &SourceDb, file: FileId, span: Span) -> Value {
 }
 
 fn lsp_diagnostic(db: &SourceDb, diagnostic: &Diagnostic) -> Value {
+    lsp_diagnostic_with(db, diagnostic, &|file| uri_of(&db.get(file).path))
+}
+
+/// [`lsp_diagnostic`], with the URI of each file from `uri`.
+fn lsp_diagnostic_with(db: &SourceDb, diagnostic: &Diagnostic, uri: &dyn Fn(FileId) -> String) -> Value {
     let severity = match diagnostic.severity {
         Severity::Error => 1,
         Severity::Warning => 2,
@@ -116,7 +121,7 @@ fn lsp_diagnostic(db: &SourceDb, diagnostic: &Diagnostic) -> Value {
         .iter()
         .map(|label| {
             json!({
-                "location": { "uri": uri_of(&db.get(label.file).path), "range": range(db, label.file, label.span) },
+                "location": { "uri": uri(label.file), "range": range(db, label.file, label.span) },
                 "message": label.message,
             })
         })
@@ -134,8 +139,8 @@ fn lsp_diagnostic(db: &SourceDb, diagnostic: &Diagnostic) -> Value {
 /// What the server waits for.
 enum Event {
     Message(Value),
-    /// The findings of a lint run, with their LSP form.
-    Linted(Vec<(Diagnostic, Value)>),
+    /// The findings of a lint run.
+    Linted(Findings),
     /// The end of the input, or why it could not be read.
     End(Option<std::io::Error>),
 }
@@ -151,16 +156,64 @@ struct Linting {
     waiting: Vec<Value>,
 }
 
-/// The findings of the lints over `input`, with their LSP form.
-fn lints(catalog: &Catalog, input: LintInput, now_ms: i64) -> Vec<(Diagnostic, Value)> {
+/// The lint findings of one file with their LSP form, and a fingerprint of that form (whether a file must
+/// be published again is then a comparison of two numbers, not of every finding).
+#[derive(Default)]
+struct FileLints {
+    found: Vec<(Diagnostic, Value)>,
+    fingerprint: u64,
+}
+
+impl FileLints {
+    /// Computes the fingerprint again after `found` changed.
+    fn seal(&mut self) {
+        use std::hash::Hasher;
+        /// Feeds what is written to a hasher.
+        struct Feed<'h>(&'h mut std::collections::hash_map::DefaultHasher);
+        impl Write for Feed<'_> {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.write(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for (_, value) in &self.found {
+            // Writing to a hasher cannot fail.
+            let _ = serde_json::to_writer(Feed(&mut hasher), value);
+            hasher.write_u8(0);
+        }
+        self.fingerprint = if self.found.is_empty() { NO_LINTS } else { hasher.finish() };
+    }
+}
+
+/// The fingerprint of a file without lint findings.
+const NO_LINTS: u64 = 0;
+
+/// The findings of a lint run by file, and for each file the files whose findings point into it.
+#[derive(Default)]
+struct Findings {
+    by_file: HashMap<FileId, FileLints>,
+    pointing: HashMap<FileId, HashSet<FileId>>,
+}
+
+/// The findings of the lints over `input`, in their LSP form.
+fn lints(catalog: &Catalog, input: LintInput, now_ms: i64) -> Findings {
     let (db, found) = input.lints(catalog, &crate::lint::Options { now_ms });
-    found
-        .into_iter()
-        .map(|diagnostic| {
-            let value = lsp_diagnostic(&db, &diagnostic);
-            (diagnostic, value)
-        })
-        .collect()
+    let uris: Vec<String> = db.iter().map(|(_, file)| uri_of(&file.path)).collect();
+    let mut findings = Findings::default();
+    for diagnostic in found {
+        let value = lsp_diagnostic_with(&db, &diagnostic, &|file| uris[file.0 as usize].clone());
+        let file = diagnostic.primary.file;
+        for label in std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary) {
+            findings.pointing.entry(label.file).or_default().insert(file);
+        }
+        findings.by_file.entry(file).or_default().found.push((diagnostic, value));
+    }
+    findings.by_file.values_mut().for_each(FileLints::seal);
+    findings
 }
 
 /// The server's state.
@@ -170,13 +223,13 @@ struct Server {
     /// Where lint runs report.
     events: Sender<Event>,
     linting: Option<Linting>,
-    /// The lint findings of the last run by file, each with its LSP form (those that point into files
-    /// edited since are withdrawn).
-    lints: HashMap<FileId, Vec<(Diagnostic, Value)>>,
+    /// The lint findings of the last run by file (those that point into files edited since are withdrawn).
+    lints: HashMap<FileId, FileLints>,
     /// For each file, the files whose lint findings point into it.
     pointing: HashMap<FileId, HashSet<FileId>>,
-    /// What was last published for each file, and the files that had check diagnostics then.
-    published: HashMap<FileId, Vec<Value>>,
+    /// What was last published for each file (its check diagnostics and the fingerprint of its lint
+    /// findings), and the files that had check diagnostics then.
+    published: HashMap<FileId, (Vec<Value>, u64)>,
     checked: HashSet<FileId>,
     shutdown: bool,
 }
@@ -243,20 +296,17 @@ impl Server {
     /// Takes the findings of the lint run that just ended (leaving out those that point into files edited
     /// while it ran: they refer to old text, and the next save judges them again), publishes what changed,
     /// and starts the run a save asked for meanwhile or answers the `permc/sync` requests that waited.
-    fn linted(&mut self, found: Vec<(Diagnostic, Value)>) -> Vec<Value> {
+    fn linted(&mut self, findings: Findings) -> Vec<Value> {
         let Linting { edited, again, waiting } = self.linting.take().unwrap_or_default();
-        self.lints.clear();
-        self.pointing.clear();
-        for (diagnostic, value) in found {
-            let mut labels = std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary);
-            if labels.any(|label| edited.contains(&label.file)) {
-                continue;
-            }
-            let file = diagnostic.primary.file;
-            for label in std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary) {
-                self.pointing.entry(label.file).or_default().insert(file);
-            }
-            self.lints.entry(file).or_default().push((diagnostic, value));
+        let old = (
+            std::mem::replace(&mut self.lints, findings.by_file),
+            std::mem::replace(&mut self.pointing, findings.pointing),
+        );
+        // The last run's findings are many small values: they are freed on another thread (or here, when
+        // the system has none to give).
+        let _ = std::thread::Builder::new().spawn(move || drop(old));
+        for file in edited {
+            self.withdraw(file);
         }
         let mut out = self.publish(None);
         if again {
@@ -271,11 +321,26 @@ impl Server {
         out
     }
 
+    /// Withdraws the lint findings that point into `file`, whose text changed; returns the files whose
+    /// findings changed.
+    fn withdraw(&mut self, file: FileId) -> HashSet<FileId> {
+        let mut touched = HashSet::new();
+        for other in self.pointing.remove(&file).unwrap_or_default() {
+            if let Some(list) = self.lints.get_mut(&other) {
+                list.found
+                    .retain(|(it, _)| it.primary.file != file && it.secondary.iter().all(|label| label.file != file));
+                list.seal();
+                touched.insert(other);
+            }
+        }
+        touched
+    }
+
     /// Every current diagnostic of `file`.
     fn current(&self, file: FileId) -> Vec<Diagnostic> {
         let mut all: Vec<Diagnostic> =
             self.workspace.diagnostics(self.catalog).into_iter().filter(|it| it.primary.file == file).collect();
-        all.extend(self.lints.get(&file).into_iter().flatten().map(|(it, _)| it.clone()));
+        all.extend(self.lints.get(&file).into_iter().flat_map(|it| &it.found).map(|(it, _)| it.clone()));
         all
     }
 
@@ -302,16 +367,20 @@ impl Server {
         self.checked = checks.keys().copied().collect();
         let mut out = Vec::new();
         for id in candidates {
-            let mut now = checks.remove(&id).unwrap_or_default();
-            now.extend(self.lints.get(&id).into_iter().flatten().map(|(_, value)| value.clone()));
-            if self.published.get(&id) != Some(&now) {
-                out.push(json!({
-                    "jsonrpc": "2.0",
-                    "method": "textDocument/publishDiagnostics",
-                    "params": { "uri": uri_of(&db.get(id).path), "diagnostics": now },
-                }));
-                self.published.insert(id, now);
+            let checks = checks.remove(&id).unwrap_or_default();
+            let lints = self.lints.get(&id);
+            let fingerprint = lints.map_or(NO_LINTS, |it| it.fingerprint);
+            if self.published.get(&id).is_some_and(|(before, print)| *print == fingerprint && *before == checks) {
+                continue;
             }
+            let mut now = checks.clone();
+            now.extend(lints.into_iter().flat_map(|it| &it.found).map(|(_, value)| value.clone()));
+            out.push(json!({
+                "jsonrpc": "2.0",
+                "method": "textDocument/publishDiagnostics",
+                "params": { "uri": uri_of(&db.get(id).path), "diagnostics": now },
+            }));
+            self.published.insert(id, (checks, fingerprint));
         }
         out
     }
@@ -332,13 +401,8 @@ impl Server {
         }
         // Lint findings that point into the edited file refer to its old text; the others stay until the
         // next save judges the repository again.
-        let mut touched: HashSet<FileId> = HashSet::from([id]);
-        for file in self.pointing.remove(&id).unwrap_or_default() {
-            if let Some(list) = self.lints.get_mut(&file) {
-                list.retain(|(it, _)| it.primary.file != id && it.secondary.iter().all(|label| label.file != id));
-                touched.insert(file);
-            }
-        }
+        let mut touched = self.withdraw(id);
+        touched.insert(id);
         self.publish(Some(&touched))
     }
 
@@ -586,7 +650,7 @@ mod tests {
         server.handle(&notification("textDocument/didSave", json!({ "textDocument": { "uri": users } })));
         let Ok(Event::Linted(found)) = queue.recv() else { panic!("no findings") };
         // Both files have expired temporary grants (`PC2009`); the edited file's findings are stale.
-        assert!(found.iter().any(|(it, _)| it.primary.file == server.file_of(&users).unwrap()));
+        assert!(found.by_file.contains_key(&server.file_of(&users).unwrap()));
         let out = server.linted(found);
         assert_eq!(published(&out, &identities), Some(vec!["\"PC2009\"".to_owned()]));
         assert_eq!(published(&out, &users), None, "{out:?}");
