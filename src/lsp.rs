@@ -13,6 +13,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::catalog::Catalog;
@@ -49,8 +50,7 @@ fn read_message(input: &mut impl BufRead) -> std::io::Result<Option<Value>> {
     serde_json::from_slice(&body).map(Some).map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
 }
 
-fn write_message(output: &mut impl Write, message: &Value) -> std::io::Result<()> {
-    let body = message.to_string();
+fn write_message(output: &mut impl Write, body: &str) -> std::io::Result<()> {
     write!(output, "Content-Length: {}\r\n\r\n{body}", body.len())?;
     output.flush()
 }
@@ -88,22 +88,58 @@ pub fn uri_of(path: &Path) -> String {
     out
 }
 
-fn range(db: &SourceDb, file: FileId, span: Span) -> Value {
+/// An LSP position: a line and a UTF-16 column.
+#[derive(Serialize)]
+struct Position {
+    line: u32,
+    character: u32,
+}
+
+#[derive(Serialize)]
+struct Range {
+    start: Position,
+    end: Position,
+}
+
+fn range(db: &SourceDb, file: FileId, span: Span) -> Range {
     let source = db.get(file);
     let (line, character) = source.lines.utf16_position(&source.text, span.start);
     let (end_line, end_character) = source.lines.utf16_position(&source.text, span.end);
-    json!({
-        "start": { "line": line, "character": character },
-        "end": { "line": end_line, "character": end_character },
-    })
+    Range { start: Position { line, character }, end: Position { line: end_line, character: end_character } }
+}
+
+/// A diagnostic as LSP publishes it.
+#[derive(Serialize)]
+struct LspDiagnostic<'d> {
+    range: Range,
+    severity: u8,
+    code: &'static str,
+    source: &'static str,
+    message: String,
+    #[serde(rename = "relatedInformation")]
+    related: Vec<Related<'d>>,
+}
+
+#[derive(Serialize)]
+struct Related<'d> {
+    location: Location,
+    message: &'d str,
+}
+
+#[derive(Serialize)]
+struct Location {
+    uri: String,
+    range: Range,
 }
 
 fn lsp_diagnostic(db: &SourceDb, diagnostic: &Diagnostic) -> Value {
-    lsp_diagnostic_with(db, diagnostic, &|file| uri_of(&db.get(file).path))
+    let form = lsp_form(db, diagnostic, &|file| uri_of(&db.get(file).path));
+    // A value of plain structs, strings and numbers always converts.
+    serde_json::to_value(form).unwrap_or(Value::Null)
 }
 
-/// [`lsp_diagnostic`], with the URI of each file from `uri`.
-fn lsp_diagnostic_with(db: &SourceDb, diagnostic: &Diagnostic, uri: &dyn Fn(FileId) -> String) -> Value {
+/// The LSP form of `diagnostic`, with the URI of each file from `uri`.
+fn lsp_form<'d>(db: &SourceDb, diagnostic: &'d Diagnostic, uri: &dyn Fn(FileId) -> String) -> LspDiagnostic<'d> {
     let severity = match diagnostic.severity {
         Severity::Error => 1,
         Severity::Warning => 2,
@@ -111,29 +147,29 @@ fn lsp_diagnostic_with(db: &SourceDb, diagnostic: &Diagnostic, uri: &dyn Fn(File
     };
     let mut message = diagnostic.message.clone();
     if !diagnostic.primary.message.is_empty() {
-        message.push_str(&format!(": {}", diagnostic.primary.message));
+        message.push_str(": ");
+        message.push_str(&diagnostic.primary.message);
     }
     if let Some(help) = &diagnostic.help {
-        message.push_str(&format!("\nhelp: {help}"));
+        message.push_str("\nhelp: ");
+        message.push_str(help);
     }
-    let related: Vec<Value> = diagnostic
+    let related = diagnostic
         .secondary
         .iter()
-        .map(|label| {
-            json!({
-                "location": { "uri": uri(label.file), "range": range(db, label.file, label.span) },
-                "message": label.message,
-            })
+        .map(|label| Related {
+            location: Location { uri: uri(label.file), range: range(db, label.file, label.span) },
+            message: &label.message,
         })
         .collect();
-    json!({
-        "range": range(db, diagnostic.primary.file, diagnostic.primary.span),
-        "severity": severity,
-        "code": diagnostic.code.id(),
-        "source": "permc",
-        "message": message,
-        "relatedInformation": related,
-    })
+    LspDiagnostic {
+        range: range(db, diagnostic.primary.file, diagnostic.primary.span),
+        severity,
+        code: diagnostic.code.id(),
+        source: "permc",
+        message,
+        related,
+    }
 }
 
 /// What the server waits for.
@@ -152,15 +188,15 @@ struct Linting {
     edited: HashSet<FileId>,
     /// Whether a save came in meanwhile: another run follows this one.
     again: bool,
-    /// `permc/sync` requests to answer once the lints are done.
+    /// `permc/sync` requests (their ids) to answer once the lints are done.
     waiting: Vec<Value>,
 }
 
-/// The lint findings of one file with their LSP form, and a fingerprint of that form (whether a file must
-/// be published again is then a comparison of two numbers, not of every finding).
+/// The lint findings of one file with their LSP form (JSON text), and a fingerprint of that form (whether
+/// a file must be published again is then a comparison of two numbers, not of every finding).
 #[derive(Default)]
 struct FileLints {
-    found: Vec<(Diagnostic, Value)>,
+    found: Vec<(Diagnostic, String)>,
     fingerprint: u64,
 }
 
@@ -168,21 +204,9 @@ impl FileLints {
     /// Computes the fingerprint again after `found` changed.
     fn seal(&mut self) {
         use std::hash::Hasher;
-        /// Feeds what is written to a hasher.
-        struct Feed<'h>(&'h mut std::collections::hash_map::DefaultHasher);
-        impl Write for Feed<'_> {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.write(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        for (_, value) in &self.found {
-            // Writing to a hasher cannot fail.
-            let _ = serde_json::to_writer(Feed(&mut hasher), value);
+        for (_, text) in &self.found {
+            hasher.write(text.as_bytes());
             hasher.write_u8(0);
         }
         self.fingerprint = if self.found.is_empty() { NO_LINTS } else { hasher.finish() };
@@ -205,12 +229,15 @@ fn lints(catalog: &Catalog, input: LintInput, now_ms: i64) -> Findings {
     let uris: Vec<String> = db.iter().map(|(_, file)| uri_of(&file.path)).collect();
     let mut findings = Findings::default();
     for diagnostic in found {
-        let value = lsp_diagnostic_with(&db, &diagnostic, &|file| uris[file.0 as usize].clone());
+        let form = lsp_form(&db, &diagnostic, &|file| uris[file.0 as usize].clone());
+        // Plain structs, strings and numbers always serialize.
+        let text = serde_json::to_string(&form).unwrap_or_default();
+        drop(form);
         let file = diagnostic.primary.file;
         for label in std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary) {
             findings.pointing.entry(label.file).or_default().insert(file);
         }
-        findings.by_file.entry(file).or_default().found.push((diagnostic, value));
+        findings.by_file.entry(file).or_default().found.push((diagnostic, text));
     }
     findings.by_file.values_mut().for_each(FileLints::seal);
     findings
@@ -260,7 +287,7 @@ impl Server {
 
     /// Starts a lint run on a thread of its own over the workspace as it is now, or, when one is running,
     /// another after it. What is published comes from [`Server::linted`].
-    fn start_lints(&mut self) -> Vec<Value> {
+    fn start_lints(&mut self) -> Vec<String> {
         if let Some(running) = &mut self.linting {
             running.again = true;
             return Vec::new();
@@ -296,7 +323,7 @@ impl Server {
     /// Takes the findings of the lint run that just ended (leaving out those that point into files edited
     /// while it ran: they refer to old text, and the next save judges them again), publishes what changed,
     /// and starts the run a save asked for meanwhile or answers the `permc/sync` requests that waited.
-    fn linted(&mut self, findings: Findings) -> Vec<Value> {
+    fn linted(&mut self, findings: Findings) -> Vec<String> {
         let Linting { edited, again, waiting } = self.linting.take().unwrap_or_default();
         let old = (
             std::mem::replace(&mut self.lints, findings.by_file),
@@ -317,7 +344,7 @@ impl Server {
             }
             // The next run ended in place: its answers are out, these follow.
         }
-        out.extend(waiting.into_iter().map(|id| json!({ "jsonrpc": "2.0", "id": id, "result": null })));
+        out.extend(waiting.into_iter().map(|id| json!({ "jsonrpc": "2.0", "id": id, "result": null }).to_string()));
         out
     }
 
@@ -347,7 +374,7 @@ impl Server {
     /// The `publishDiagnostics` notifications for the files whose diagnostics changed: those with check
     /// diagnostics now or at the last publication, and `touched` (whose lint findings changed; `None`:
     /// every file).
-    fn publish(&mut self, touched: Option<&HashSet<FileId>>) -> Vec<Value> {
+    fn publish(&mut self, touched: Option<&HashSet<FileId>>) -> Vec<String> {
         let db = &self.workspace.db;
         let mut checks: HashMap<FileId, Vec<Value>> = HashMap::new();
         for diagnostic in self.workspace.diagnostics(self.catalog) {
@@ -373,13 +400,21 @@ impl Server {
             if self.published.get(&id).is_some_and(|(before, print)| *print == fingerprint && *before == checks) {
                 continue;
             }
-            let mut now = checks.clone();
-            now.extend(lints.into_iter().flat_map(|it| &it.found).map(|(_, value)| value.clone()));
-            out.push(json!({
-                "jsonrpc": "2.0",
-                "method": "textDocument/publishDiagnostics",
-                "params": { "uri": uri_of(&db.get(id).path), "diagnostics": now },
-            }));
+            // The lint findings are JSON text already: the notification is written around them.
+            let mut body =
+                String::from(r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
+            body.push_str(&Value::String(uri_of(&db.get(id).path)).to_string());
+            body.push_str(r#","diagnostics":["#);
+            let texts = checks.iter().map(Value::to_string);
+            let texts = texts.chain(lints.into_iter().flat_map(|it| &it.found).map(|(_, text)| text.clone()));
+            for (at, text) in texts.enumerate() {
+                if at > 0 {
+                    body.push(',');
+                }
+                body.push_str(&text);
+            }
+            body.push_str("]}}");
+            out.push(body);
             self.published.insert(id, (checks, fingerprint));
         }
         out
@@ -390,7 +425,7 @@ impl Server {
         self.workspace.db.iter().find(|(_, file)| file.path == path).map(|(id, _)| id)
     }
 
-    fn change(&mut self, uri: &str, text: &str) -> Vec<Value> {
+    fn change(&mut self, uri: &str, text: &str) -> Vec<String> {
         let Some(path) = path_of(uri) else { return Vec::new() };
         if crate::syntax::Format::of_path(&path).is_none() {
             return Vec::new();
@@ -487,11 +522,11 @@ impl Server {
     }
 
     /// Handles one message; returns the messages to send.
-    fn handle(&mut self, message: &Value) -> Vec<Value> {
+    fn handle(&mut self, message: &Value) -> Vec<String> {
         let method = message.get("method").and_then(Value::as_str).unwrap_or_default();
         let id = message.get("id").cloned();
         let params = message.get("params").cloned().unwrap_or(Value::Null);
-        let reply = |result: Value| json!({ "jsonrpc": "2.0", "id": id, "result": result });
+        let reply = |result: Value| json!({ "jsonrpc": "2.0", "id": id, "result": result }).to_string();
         match method {
             "initialize" => {
                 let root = params
@@ -556,11 +591,14 @@ impl Server {
                 self.shutdown = true;
                 vec![reply(Value::Null)]
             }
-            _ if id.is_some() => vec![json!({
-                "jsonrpc": "2.0",
-                "id": id,
-                "error": { "code": -32601, "message": format!("permc does not handle `{method}`") },
-            })],
+            _ if id.is_some() => vec![
+                json!({
+                    "jsonrpc": "2.0",
+                    "id": id,
+                    "error": { "code": -32601, "message": format!("permc does not handle `{method}`") },
+                })
+                .to_string(),
+            ],
             // Notifications it does not handle (didClose, $/cancelRequest, ...) need no answer.
             _ => Vec::new(),
         }
@@ -628,7 +666,8 @@ mod tests {
     }
 
     /// The codes published for `uri` in `messages`, the last publication of it.
-    fn published(messages: &[Value], uri: &str) -> Option<Vec<String>> {
+    fn published(messages: &[String], uri: &str) -> Option<Vec<String>> {
+        let messages: Vec<Value> = messages.iter().map(|it| serde_json::from_str(it).unwrap()).collect();
         let last = messages.iter().rev().find(|it| it["params"]["uri"] == uri)?;
         let codes = last["params"]["diagnostics"].as_array()?.iter().map(|it| it["code"].to_string());
         Some(codes.collect())
@@ -661,7 +700,7 @@ mod tests {
         let out = server.linted(found);
         assert_eq!(published(&out, &users), Some(vec!["\"PC2009\"".to_owned(); 2]));
         assert_eq!(published(&out, &identities), None, "unchanged, so not published again");
-        assert_eq!(out.last().unwrap()["id"], 2);
+        assert_eq!(serde_json::from_str::<Value>(out.last().unwrap()).unwrap()["id"], 2);
         assert!(server.linting.is_none());
         assert_eq!(server.handle(&json!({ "jsonrpc": "2.0", "id": 3, "method": "permc/sync" })).len(), 1);
     }
