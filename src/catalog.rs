@@ -230,7 +230,7 @@ pub struct Catalog {
     renamed_subjects: BTreeMap<String, String>,
     renamed_actions: BTreeMap<String, BTreeMap<String, String>>,
     subjects: Vec<Subject>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, crate::lang::FxBuild>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -249,7 +249,7 @@ impl Catalog {
     /// Loads a catalog from its JSON text, checking that it is consistent.
     pub fn from_json(text: &str) -> Result<Catalog, String> {
         let file: CatalogFile = serde_json::from_str(text).map_err(|error| error.to_string())?;
-        let mut index = HashMap::new();
+        let mut index: HashMap<String, usize, crate::lang::FxBuild> = HashMap::default();
         for (position, subject) in file.subjects.iter().enumerate() {
             if index.insert(subject.name.clone(), position).is_some() {
                 return Err(format!("subject `{}` is listed twice", subject.name));

@@ -222,7 +222,8 @@ fn show(text: &str) -> String {
 pub struct Group {
     pub subject: String,
     pub action: String,
-    pub fields: Vec<Field>,
+    /// Shared between the groups modelled over the same fields.
+    pub fields: Arc<[Field]>,
     /// Indices into the rule list the group was built from.
     pub members: Vec<usize>,
     inverted: Vec<bool>,
@@ -230,6 +231,10 @@ pub struct Group {
     /// `None` when the group cannot be modelled; the reason.
     regions: Result<Vec<Arc<Product>>, String>,
 }
+
+/// A group's fields (shared between the groups modelled over the same fields) and the region of each of
+/// its rules.
+type Model = (Arc<[Field]>, Vec<Arc<Product>>);
 
 /// The answer to a question about a group.
 #[derive(Clone, Debug, PartialEq)]
@@ -280,7 +285,7 @@ impl Group {
         sources: &[usize],
     ) -> Group {
         let model = model(catalog, rules, subject, &members, sources)
-            .map(|(fields, regions)| (fields, regions.into_iter().map(Arc::new).collect()));
+            .map(|(fields, regions)| (fields.into(), regions.into_iter().map(Arc::new).collect()));
         Group::assemble(rules, subject, action, members, model)
     }
 
@@ -289,13 +294,13 @@ impl Group {
         subject: &str,
         action: &str,
         members: Vec<usize>,
-        model: Result<(Vec<Field>, Vec<Arc<Product>>), String>,
+        model: Result<Model, String>,
     ) -> Group {
         let inverted = members.iter().map(|&at| rules[at].borrow().inverted).collect();
         let unconditional = members.iter().map(|&at| rules[at].borrow().conditions.is_none()).collect();
         let (fields, regions) = match model {
             Ok((fields, regions)) => (fields, Ok(regions)),
-            Err(why) => (Vec::new(), Err(why)),
+            Err(why) => (Arc::from([]), Err(why)),
         };
         Group {
             subject: subject.to_owned(),
@@ -903,8 +908,8 @@ struct Regions {
     /// Per rule key and tag field: the tags its condition mentions.
     tag_atoms: HashMap<(u32, u32), Vec<u32>, FxBuild>,
     fields: Vec<Field>,
-    /// The lists of fields groups are modelled over, by their ids.
-    lists: HashMap<Vec<u32>, u32, FxBuild>,
+    /// The lists of fields groups are modelled over, by their ids: an id of the list, and the list.
+    lists: HashMap<Vec<u32>, (u32, Arc<[Field]>), FxBuild>,
     /// Per field and rule key: the rule's set, `None` when the seeded universe cannot express it.
     sets: HashMap<(u32, u32), Option<Set>, FxBuild>,
     /// Per list of fields and rule key: the rule's region, `None` as for `sets`.
@@ -933,7 +938,7 @@ impl Regions {
         subject: &str,
         rules: &[&EvalRule],
         keys: &[u32],
-    ) -> Option<(Vec<Field>, Vec<Arc<Product>>)> {
+    ) -> Option<Model> {
         let mut names: Vec<u32> = Vec::new();
         for (rule, key) in rules.iter().zip(keys) {
             names.extend_from_slice(self.names_of(rule, *key)?);
@@ -986,12 +991,13 @@ impl Regions {
                 Kind::Unmodelled => return None,
             });
         }
-        let list = match self.lists.get(&ids) {
-            Some(list) => *list,
+        let (list, fields) = match self.lists.get(&ids) {
+            Some((list, fields)) => (*list, Arc::clone(fields)),
             None => {
                 let list = self.lists.len() as u32;
-                self.lists.insert(ids.clone(), list);
-                list
+                let fields: Arc<[Field]> = ids.iter().map(|id| self.fields[*id as usize].clone()).collect();
+                self.lists.insert(ids.clone(), (list, Arc::clone(&fields)));
+                (list, fields)
             }
         };
         let mut regions = Vec::with_capacity(rules.len());
@@ -1020,7 +1026,6 @@ impl Regions {
             self.products.insert((list, *key), product.clone());
             regions.push(product?);
         }
-        let fields = ids.iter().map(|id| self.fields[*id as usize].clone()).collect();
         Some((fields, regions))
     }
 
