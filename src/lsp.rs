@@ -177,6 +177,8 @@ enum Event {
     Message(Value),
     /// The findings of a lint run.
     Linted(Findings),
+    /// A lint run that stopped before its end (a defect of permc), and why.
+    LintsFailed(String),
     /// The end of the input, or why it could not be read.
     End(Option<std::io::Error>),
 }
@@ -303,12 +305,23 @@ impl Server {
             // parallel work goes to threads of its own (started from here), not to the global pool the
             // edits use.
             crate::process::yield_to_foreground();
-            let found = match rayon::ThreadPoolBuilder::new().build() {
+            let run = move || match rayon::ThreadPoolBuilder::new().build() {
                 Ok(pool) => pool.install(|| lints(catalog, input, now_ms)),
                 Err(_) => lints(catalog, input, now_ms),
             };
+            // A run that stops half way must still be reported, or the server would wait for it forever.
+            let event = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                Ok(found) => Event::Linted(found),
+                Err(panic) => Event::LintsFailed(
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(|it| it.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default(),
+                ),
+            };
             // The server may have stopped meanwhile; then nobody waits for the findings.
-            let _ = events.send(Event::Linted(found));
+            let _ = events.send(event);
         });
         match spawned {
             Ok(_) => Vec::new(),
@@ -335,7 +348,26 @@ impl Server {
         for file in edited {
             self.withdraw(file);
         }
-        let mut out = self.publish(None);
+        let out = self.publish(None);
+        self.next_run(again, waiting, out)
+    }
+
+    /// Says that a lint run stopped before its end; the findings of the last run that ended stay (less
+    /// those withdrawn since).
+    fn lints_failed(&mut self, why: &str) -> Vec<String> {
+        let Linting { again, waiting, .. } = self.linting.take().unwrap_or_default();
+        let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+        let message = format!(
+            "permc: the lints stopped before their end{why}; the check diagnostics are current, the lint findings are those of the last run that ended; please report it"
+        );
+        let shown =
+            json!({ "jsonrpc": "2.0", "method": "window/showMessage", "params": { "type": 1, "message": message } });
+        self.next_run(again, waiting, vec![shown.to_string()])
+    }
+
+    /// After a run: starts the one a save asked for meanwhile (the `permc/sync` requests then wait for it),
+    /// or answers them.
+    fn next_run(&mut self, again: bool, waiting: Vec<Value>, mut out: Vec<String>) -> Vec<String> {
         if again {
             out.extend(self.start_lints());
             if let Some(next) = &mut self.linting {
@@ -646,6 +678,7 @@ pub fn serve(
                     server.handle(&message)
                 }
                 Event::Linted(found) => server.linted(found),
+                Event::LintsFailed(why) => server.lints_failed(&why),
                 Event::End(Some(error)) => return Err(error),
                 Event::End(None) => break,
             };
@@ -703,6 +736,33 @@ mod tests {
         assert_eq!(serde_json::from_str::<Value>(out.last().unwrap()).unwrap()["id"], 2);
         assert!(server.linting.is_none());
         assert_eq!(server.handle(&json!({ "jsonrpc": "2.0", "id": 3, "method": "permc/sync" })).len(), 1);
+    }
+
+    #[test]
+    fn a_run_that_stops_half_way_is_said_and_waits_for_nothing() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/payments");
+        let (events, queue) = channel();
+        let mut server = Server::new(Catalog::builtin(), events);
+        let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "rootUri": uri_of(&root) } });
+        server.handle(&init);
+        server.handle(&notification("initialized", json!({})));
+        let Ok(Event::Linted(found)) = queue.recv() else { panic!("no findings") };
+        server.linted(found);
+        // A save, a sync waiting for its run, and the run stops.
+        server.handle(&notification("textDocument/didSave", json!({})));
+        assert!(server.handle(&json!({ "jsonrpc": "2.0", "id": 2, "method": "permc/sync" })).is_empty());
+        let _ = queue.recv();
+        let out: Vec<Value> =
+            server.lints_failed("a defect").iter().map(|it| serde_json::from_str(it).unwrap()).collect();
+        assert_eq!(out[0]["method"], "window/showMessage");
+        assert!(out[0]["params"]["message"].as_str().unwrap().contains("(a defect)"), "{out:?}");
+        assert_eq!(out[1]["id"], 2);
+        // The findings of the last run that ended stay; the next save runs the lints again.
+        assert!(server.lints.values().any(|it| !it.found.is_empty()));
+        assert!(server.handle(&notification("textDocument/didSave", json!({}))).is_empty());
+        assert!(server.linting.is_some());
+        let Ok(Event::Linted(found)) = queue.recv() else { panic!("no findings") };
+        server.linted(found);
     }
 
     #[test]
