@@ -497,8 +497,28 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
             }))
         })
         .collect();
+    // Distinct lists share most of their rules (privileges are assembled from a few recurring rules): each
+    // distinct rule is keyed once.
+    let mut rule_at: HashMap<String, usize> = HashMap::new();
+    let mut rules: Vec<&StoredRule> = Vec::new();
+    let lists: Vec<Vec<usize>> = firsts
+        .iter()
+        .map(|stored| {
+            let rules = &mut rules;
+            stored
+                .iter()
+                .map(|rule| {
+                    *rule_at.entry(rule_text(rule)).or_insert_with(|| {
+                        rules.push(rule);
+                        rules.len() - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let rule_keys: Vec<Vec<String>> = rules.par_iter().map(|rule| atom_keys(catalog, rule)).collect();
     let keys: Vec<BTreeSet<String>> =
-        firsts.par_iter().map(|stored| stored.iter().flat_map(|rule| atom_keys(catalog, rule)).collect()).collect();
+        lists.iter().map(|list| list.iter().flat_map(|at| rule_keys[*at].iter().cloned()).collect()).collect();
     // Lists written differently may grant the same keys: one group per distinct key set, the first list
     // written that way naming it.
     let mut group_of: HashMap<&BTreeSet<String>, usize> = HashMap::new();
@@ -544,22 +564,33 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
 fn fingerprint(stored: &[StoredRule]) -> String {
     let mut text = String::new();
     for rule in stored {
-        text.push_str(&rule.subject);
-        text.push('\u{1}');
-        text.push_str(&rule.actions.join("\u{2}"));
-        text.push('\u{1}');
-        text.push_str(match rule.inverted {
-            None => "-",
-            Some(true) => "t",
-            Some(false) => "f",
-        });
-        text.push('\u{1}');
-        if let Some(conditions) = &rule.conditions {
-            text.push_str(&serde_json::to_string(&**conditions).unwrap_or_default());
-        }
+        write_rule(rule, &mut text);
         text.push('\u{0}');
     }
     text
+}
+
+/// The exact text of a rule: rules with the same text have the same permission keys.
+fn rule_text(rule: &StoredRule) -> String {
+    let mut text = String::new();
+    write_rule(rule, &mut text);
+    text
+}
+
+fn write_rule(rule: &StoredRule, text: &mut String) {
+    text.push_str(&rule.subject);
+    text.push('\u{1}');
+    text.push_str(&rule.actions.join("\u{2}"));
+    text.push('\u{1}');
+    text.push_str(match rule.inverted {
+        None => "-",
+        Some(true) => "t",
+        Some(false) => "f",
+    });
+    text.push('\u{1}');
+    if let Some(conditions) = &rule.conditions {
+        text.push_str(&serde_json::to_string(&**conditions).unwrap_or_default());
+    }
 }
 
 /// The proposal for people.
