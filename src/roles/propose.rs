@@ -477,38 +477,38 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
         .members()
         .flat_map(|member| member.privileges.iter().filter(|it| it.temporary.is_none()).map(move |it| (member, it)))
         .collect();
-    // Privileges written alike (most repeat a handful of shapes) are keyed once.
-    let prints: Vec<Option<(String, &[StoredRule])>> = privileges
+    // Privileges written alike (most repeat a handful of shapes) are keyed once, and so are rules written
+    // alike (privileges are assembled from a few recurring rules): each list as the exact texts of its rules.
+    let prints: Vec<Option<(Vec<String>, &[StoredRule])>> = privileges
         .par_iter()
         .map(|(_, privilege)| {
             let stored = privilege.permissions.as_ref().and_then(|it| it.stored.as_ref())?;
-            Some((fingerprint(stored), stored.as_slice()))
+            Some((stored.iter().map(rule_text).collect(), stored.as_slice()))
         })
         .collect();
-    let mut distinct: HashMap<&str, usize> = HashMap::new();
-    let mut firsts: Vec<&[StoredRule]> = Vec::new();
+    let mut distinct: HashMap<&[String], usize> = HashMap::new();
+    let mut firsts: Vec<(&[String], &[StoredRule])> = Vec::new();
     let which: Vec<Option<usize>> = prints
         .iter()
         .map(|print| {
-            let (text, stored) = print.as_ref()?;
-            Some(*distinct.entry(text.as_str()).or_insert_with(|| {
-                firsts.push(stored);
+            let (texts, stored) = print.as_ref()?;
+            Some(*distinct.entry(texts.as_slice()).or_insert_with(|| {
+                firsts.push((texts, stored));
                 firsts.len() - 1
             }))
         })
         .collect();
-    // Distinct lists share most of their rules (privileges are assembled from a few recurring rules): each
-    // distinct rule is keyed once.
-    let mut rule_at: HashMap<String, usize> = HashMap::new();
+    let mut rule_at: HashMap<&str, usize> = HashMap::new();
     let mut rules: Vec<&StoredRule> = Vec::new();
     let lists: Vec<Vec<usize>> = firsts
         .iter()
-        .map(|stored| {
+        .map(|(texts, stored)| {
             let rules = &mut rules;
-            stored
+            texts
                 .iter()
-                .map(|rule| {
-                    *rule_at.entry(rule_text(rule)).or_insert_with(|| {
+                .zip(stored.iter())
+                .map(|(text, rule)| {
+                    *rule_at.entry(text.as_str()).or_insert_with(|| {
                         rules.push(rule);
                         rules.len() - 1
                     })
@@ -526,7 +526,7 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
     let group_at: Vec<usize> = keys
         .iter()
         .zip(&firsts)
-        .map(|(key, stored)| {
+        .map(|(key, (_, stored))| {
             *group_of.entry(key).or_insert_with(|| {
                 named.push((key, stored));
                 named.len() - 1
@@ -558,16 +558,6 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
         .collect();
     found.sort_by(|a, b| a.0.cmp(b.0));
     found.into_iter().map(|(_, stored, holders)| (name_for(stored), holders)).collect()
-}
-
-/// The exact text of a rule list: lists with the same text have the same permission keys.
-fn fingerprint(stored: &[StoredRule]) -> String {
-    let mut text = String::new();
-    for rule in stored {
-        write_rule(rule, &mut text);
-        text.push('\u{0}');
-    }
-    text
 }
 
 /// The exact text of a rule: rules with the same text have the same permission keys.
