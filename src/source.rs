@@ -4,6 +4,7 @@
 //! are derived for the terminal and JSON output; UTF-16 positions are derived for the language server.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in a [`SourceDb`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -160,7 +161,7 @@ pub fn display_path(path: &Path) -> String {
 /// language server hands one to its background lints) costs a pointer per file.
 #[derive(Clone, Debug, Default)]
 pub struct SourceDb {
-    files: Vec<std::sync::Arc<SourceFile>>,
+    files: Vec<Arc<SourceFile>>,
 }
 
 impl SourceDb {
@@ -169,7 +170,7 @@ impl SourceDb {
     }
 
     pub fn add(&mut self, file: SourceFile) -> FileId {
-        self.files.push(std::sync::Arc::new(file));
+        self.files.push(Arc::new(file));
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -179,7 +180,7 @@ impl SourceDb {
 
     /// Replaces the contents of file `id` (copies of the database keep the old contents).
     pub fn replace(&mut self, id: FileId, file: SourceFile) {
-        self.files[id.0 as usize] = std::sync::Arc::new(file);
+        self.files[id.0 as usize] = Arc::new(file);
     }
 
     pub fn len(&self) -> usize {

@@ -193,9 +193,8 @@ impl LintInput {
     /// The lints of the workspace as it was when the input was taken, with suppressions and the project's
     /// levels applied: what `permc lint` adds to [`Workspace::diagnostics`].
     pub fn lints(self, catalog: &Catalog, options: &crate::lint::Options) -> (SourceDb, Vec<Diagnostic>) {
-        let project = self.project;
         let comments: Vec<&[Comment]> = self.comments.iter().map(Vec::as_slice).collect();
-        let found = lints(catalog, &self.db, &comments, &project, options, false);
+        let found = lints(catalog, &self.db, &comments, &self.project, options, false);
         (self.db, found)
     }
 }
