@@ -117,7 +117,7 @@ fn main() {
         project.roles.iter().map(|it| count(it.permissions.as_deref())).sum::<usize>()
             + project
                 .members()
-                .flat_map(|member| &member.privileges)
+                .flat_map(|member| member.privileges.iter())
                 .map(|it| count(it.permissions.as_deref()))
                 .sum::<usize>()
     });

@@ -121,7 +121,7 @@ enum Found<'p> {
 fn grants_with<'p>(member: &'p Member, at: i64, role: impl Fn(&str) -> Found<'p>) -> (Vec<Grant<'p>>, Vec<Skipped>) {
     let mut grants = Vec::new();
     let mut skipped = Vec::new();
-    for assignment in &member.roles {
+    for assignment in member.roles.iter() {
         let slug = &assignment.role.value;
         let (source, rules, rule_spans) = match role(slug) {
             Found::Custom(role) => {
@@ -163,7 +163,7 @@ fn grants_with<'p>(member: &'p Member, at: i64, role: impl Fn(&str) -> Found<'p>
             }),
         }
     }
-    for privilege in &member.privileges {
+    for privilege in member.privileges.iter() {
         let source = Source::Privilege(privilege.slug.value.clone());
         let Some(permissions) = &privilege.permissions else { continue };
         let Some(stored) = &permissions.stored else {

@@ -284,7 +284,7 @@ fn check_member(
     known: &[&str],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    for assignment in &member.roles {
+    for assignment in member.roles.iter() {
         let role = &assignment.role;
         if defined.contains(role.value.as_str()) {
             continue;
@@ -328,7 +328,7 @@ fn check_member(
             );
         }
     }
-    for privilege in &member.privileges {
+    for privilege in member.privileges.iter() {
         check_slug(&privilege.slug, PRIVILEGE_SLUG_MAX, "privilege", diagnostics);
     }
     if member.privileges.len() > 1 {

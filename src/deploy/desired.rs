@@ -314,7 +314,7 @@ fn member_objects(member: &Member) -> Vec<Object> {
         body: json!({ "roles": roles }),
         wire: json!({ "id": id, "roles": wire_roles }),
     }];
-    for privilege in &member.privileges {
+    for privilege in member.privileges.iter() {
         let stored: Vec<Value> =
             privilege.permissions.iter().flat_map(|it| it.stored.iter().flatten()).map(wire_rule).collect();
         out.push(Object {

@@ -205,7 +205,7 @@ fn rule_sets(project: &Project) -> Vec<RuleSet<'_>> {
         owners.push((Owner::Role(role.slug.value.clone()), &role.permissions));
     }
     for member in project.members() {
-        for privilege in &member.privileges {
+        for privilege in member.privileges.iter() {
             let owner = Owner::Privilege {
                 member: member.name.value.clone(),
                 slug: privilege.slug.value.clone(),

@@ -359,6 +359,7 @@ impl Lower<'_> {
             Some(entry) => self.list(&entry.value, "privileges", Lower::privilege),
             None => Vec::new(),
         };
+        let (roles, privileges) = (roles.into(), privileges.into());
         Some(Member { kind, file: self.file, span: node.span, name, id: self.string(entries, "id"), roles, privileges })
     }
 

@@ -173,8 +173,10 @@ pub struct Member {
     /// The identity's name, or the user's email.
     pub name: Spanned<String>,
     pub id: Option<Spanned<String>>,
-    pub roles: Vec<RoleAssignment>,
-    pub privileges: Vec<Privilege>,
+    /// Shared, like the rule lists, so that a copy of the project costs little (the language server hands
+    /// one to every lint run).
+    pub roles: Arc<[RoleAssignment]>,
+    pub privileges: Arc<[Privilege]>,
 }
 
 /// Temporary access: active from `start` for `range`.

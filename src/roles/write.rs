@@ -242,7 +242,7 @@ fn apply(text: &str, mut edits: Vec<Edit>) -> Result<String, String> {
 fn permanent_rules(catalog: &Catalog, project: &Project, member: &Member) -> (Vec<StoredRule>, String) {
     let mut rules = Vec::new();
     let mut temporary = Vec::new();
-    for assignment in &member.roles {
+    for assignment in member.roles.iter() {
         let slug = assignment.role.value.as_str();
         let role_rules = crate::access::role_rules(catalog, project, slug);
         match &assignment.temporary {
@@ -254,7 +254,7 @@ fn permanent_rules(catalog: &Catalog, project: &Project, member: &Member) -> (Ve
             )),
         }
     }
-    for privilege in &member.privileges {
+    for privilege in member.privileges.iter() {
         let stored = privilege.permissions.as_ref().and_then(|it| it.stored.clone()).unwrap_or_default();
         match &privilege.temporary {
             None => rules.extend(stored),
