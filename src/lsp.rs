@@ -231,10 +231,9 @@ fn lints(catalog: &Catalog, input: LintInput, now_ms: i64) -> Findings {
     let uris: Vec<String> = db.iter().map(|(_, file)| uri_of(&file.path)).collect();
     let mut findings = Findings::default();
     for diagnostic in found {
-        let form = lsp_form(&db, &diagnostic, &|file| uris[file.0 as usize].clone());
         // Plain structs, strings and numbers always serialize.
-        let text = serde_json::to_string(&form).unwrap_or_default();
-        drop(form);
+        let text = serde_json::to_string(&lsp_form(&db, &diagnostic, &|file| uris[file.0 as usize].clone()))
+            .unwrap_or_default();
         let file = diagnostic.primary.file;
         for label in std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary) {
             findings.pointing.entry(label.file).or_default().insert(file);
@@ -437,13 +436,16 @@ impl Server {
                 String::from(r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
             body.push_str(&Value::String(uri_of(&db.get(id).path)).to_string());
             body.push_str(r#","diagnostics":["#);
-            let texts = checks.iter().map(Value::to_string);
-            let texts = texts.chain(lints.into_iter().flat_map(|it| &it.found).map(|(_, text)| text.clone()));
-            for (at, text) in texts.enumerate() {
-                if at > 0 {
-                    body.push(',');
-                }
-                body.push_str(&text);
+            for value in &checks {
+                body.push_str(&value.to_string());
+                body.push(',');
+            }
+            for (_, text) in lints.into_iter().flat_map(|it| &it.found) {
+                body.push_str(text);
+                body.push(',');
+            }
+            if body.ends_with(',') {
+                body.pop();
             }
             body.push_str("]}}");
             out.push(body);

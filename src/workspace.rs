@@ -185,7 +185,7 @@ pub struct Workspace {
 /// rule lists and members' assignments and privileges are shared, not copied (on the large benchmark
 /// repository, 2-3 ms).
 pub struct LintInput {
-    pub db: SourceDb,
+    db: SourceDb,
     comments: Vec<Vec<Comment>>,
     project: Project,
 }

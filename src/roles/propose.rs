@@ -563,11 +563,6 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
 /// The exact text of a rule: rules with the same text have the same permission keys.
 fn rule_text(rule: &StoredRule) -> String {
     let mut text = String::new();
-    write_rule(rule, &mut text);
-    text
-}
-
-fn write_rule(rule: &StoredRule, text: &mut String) {
     text.push_str(&rule.subject);
     text.push('\u{1}');
     text.push_str(&rule.actions.join("\u{2}"));
@@ -581,6 +576,7 @@ fn write_rule(rule: &StoredRule, text: &mut String) {
     if let Some(conditions) = &rule.conditions {
         text.push_str(&serde_json::to_string(&**conditions).unwrap_or_default());
     }
+    text
 }
 
 /// The proposal for people.
