@@ -880,6 +880,8 @@ pub struct Memo {
     groups: HashMap<String, HashMap<String, u32, FxBuild>, FxBuild>,
     names: Vec<(String, String)>,
     answers: HashMap<(u32, Vec<u32>, Question), Outcome, FxBuild>,
+    /// [`Memo::deny_meets`] by group, deny key and allow key.
+    meets: HashMap<(u32, u32, u32), bool, FxBuild>,
     regions: Regions,
     /// The group built last, with its id and keys.
     last: Option<(u32, Vec<u32>, Group)>,
@@ -1236,6 +1238,26 @@ impl Memo {
         removed: Vec<usize>,
     ) -> Outcome {
         self.ask(catalog, group, rules, keys, Question::Removal(removed))
+    }
+
+    /// Whether the deny `deny` (a rule and its [`Memo::key`]) matches a request the allow `allow` matches in
+    /// the group `group`, or that cannot be decided: [`Group::meets_allow`] of the two alone. A deny meets a
+    /// group's allows exactly when it meets one of them, and pairs recur from member to member far more than
+    /// whole groups do.
+    pub fn deny_meets(
+        &mut self,
+        catalog: &Catalog,
+        group: u32,
+        deny: (&EvalRule, u32),
+        allow: (&EvalRule, u32),
+    ) -> bool {
+        if let Some(meets) = self.meets.get(&(group, deny.1, allow.1)) {
+            return *meets;
+        }
+        let built = self.build(catalog, group, &[allow.0, deny.0], &[allow.1, deny.1]);
+        let meets = !matches!(built.meets_allow(1), Outcome::Same { .. });
+        self.meets.insert((group, deny.1, allow.1), meets);
+        meets
     }
 
     /// [`Group::meets_allow`] for the group `group` of `rules`.

@@ -426,19 +426,23 @@ fn ineffective_denies(
     index: &SpanIndex,
     denies: &mut Denies,
 ) {
-    // Per deny (entry): whether every group it is in says it meets no allow.
+    // Per deny (entry): whether it meets no allow in any group it is in. A deny meets the allows of a group
+    // exactly when it meets one of them: asked pair by pair.
     let mut verdicts: BTreeMap<usize, bool> = BTreeMap::new();
     for (group, entries) in prepared.groups() {
-        let denies: Vec<usize> = (0..entries.len()).filter(|it| prepared.rule(entries[*it]).inverted).collect();
-        if denies.is_empty() {
+        if !entries.iter().any(|entry| prepared.rule(*entry).inverted) {
             continue;
         }
-        let rules: Vec<&EvalRule> = entries.iter().map(|entry| prepared.rule(*entry)).collect();
-        let keys: Vec<u32> = entries.iter().map(|entry| prepared.key(*entry)).collect();
-        for position in denies {
-            let answer = memo.meets_allow(catalog, group, &rules, keys.clone(), position);
-            let entry = verdicts.entry(entries[position]).or_insert(true);
-            *entry &= matches!(answer, Outcome::Same { .. });
+        let allows: Vec<usize> = entries.iter().copied().filter(|entry| !prepared.rule(*entry).inverted).collect();
+        for deny in entries.iter().copied().filter(|entry| prepared.rule(*entry).inverted) {
+            let verdict = verdicts.entry(deny).or_insert(true);
+            if !*verdict {
+                continue;
+            }
+            let deny_rule = (prepared.rule(deny), prepared.key(deny));
+            *verdict = !allows
+                .iter()
+                .any(|allow| memo.deny_meets(catalog, group, deny_rule, (prepared.rule(*allow), prepared.key(*allow))));
         }
     }
     for (at, ineffective) in verdicts {

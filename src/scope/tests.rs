@@ -273,6 +273,63 @@ fn remembered_regions_agree_with_fresh_groups() {
     assert!(same > 50 && differs > 50, "same {same}, differs {differs}");
 }
 
+/// A deny meets a group's allows exactly when it meets one of them: [`Memo::deny_meets`], pair by pair,
+/// agrees with [`Group::meets_allow`] over the whole group wherever the group decides.
+#[test]
+fn a_deny_meets_the_allows_of_a_group_exactly_when_it_meets_one_of_them() {
+    let catalog = Catalog::builtin();
+    let mut rng = Rng(0x5eed_0000_0000_0043);
+    let pool: Vec<EvalRule> = (0..40)
+        .map(|_| {
+            let conditions = random_condition(&mut rng);
+            let conditions = if conditions.as_object().unwrap().is_empty() { Value::Null } else { conditions };
+            rule(rng.chance(40), &["readValue"], conditions)
+        })
+        .collect();
+    reset();
+    seed(catalog, pool.iter().map(|it| (it.subject.as_str(), it.conditions.as_deref())));
+    let mut memo = Memo::default();
+    let group = memo.group("secrets", "readValue");
+    let (mut meets, mut not) = (0, 0);
+    for _ in 0..400 {
+        let count = 1 + (rng.next() % 6) as usize;
+        // Allows first, then denies, as Infisical orders a member's rules.
+        let mut rules: Vec<EvalRule> = (0..count).map(|_| rng.pick(&pool).clone()).collect();
+        rules.sort_by_key(|it| it.inverted);
+        let Some(deny) = rules.iter().position(|it| it.inverted) else { continue };
+        let keys: Vec<u32> = rules.iter().map(|it| memo.key(it)).collect();
+        let whole = group_for(&rules).meets_allow(deny);
+        let by_pairs = (0..deny)
+            .any(|allow| memo.deny_meets(catalog, group, (&rules[deny], keys[deny]), (&rules[allow], keys[allow])));
+        match whole {
+            Outcome::Same { .. } => not += 1,
+            Outcome::Differs { .. } => meets += 1,
+            Outcome::Unknown(why) => panic!("unknown: {why}"),
+        }
+        assert_eq!(by_pairs, !matches!(whole, Outcome::Same { .. }), "{rules:#?} at {deny}");
+    }
+    assert!(meets > 30 && not > 30, "meets {meets}, not {not}");
+}
+
+/// Another deny the model cannot express (a template) leaves a deny's pairs decidable: the deny below still
+/// meets no allow, where the whole group could not say.
+#[test]
+fn an_undecidable_deny_does_not_hide_an_ineffective_one() {
+    let catalog = Catalog::builtin();
+    let rules = [
+        allow(json!({ "environment": "prod" })),
+        deny(json!({ "environment": "dev" })),
+        deny(json!({ "secretPath": { "$glob": "/users/{{identity.id}}/**" } })),
+    ];
+    assert!(matches!(group_for(&rules).meets_allow(1), Outcome::Unknown(_)));
+    let mut memo = Memo::default();
+    let group = memo.group("secrets", "readValue");
+    let keys: Vec<u32> = rules.iter().map(|it| memo.key(it)).collect();
+    assert!(!memo.deny_meets(catalog, group, (&rules[1], keys[1]), (&rules[0], keys[0])));
+    // The undecidable deny itself counts as meeting: a lint stays silent about it.
+    assert!(memo.deny_meets(catalog, group, (&rules[2], keys[2]), (&rules[0], keys[0])));
+}
+
 /// Rules share a memo key exactly when whether they deny and their conditions' JSON texts agree.
 #[test]
 fn memo_keys_follow_the_conditions_text() {
