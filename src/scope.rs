@@ -883,9 +883,12 @@ pub struct Memo {
     /// [`Memo::deny_meets`] by group, deny key and allow key.
     meets: HashMap<(u32, u32, u32), bool, FxBuild>,
     regions: Regions,
-    /// The group built last, with its id and keys.
-    last: Option<(u32, Vec<u32>, Group)>,
+    /// The groups built last, with their ids and keys, the latest last.
+    last: Vec<(u32, Vec<u32>, Group)>,
 }
+
+/// How many groups built last a memo keeps.
+const RECENT_GROUPS: usize = 8;
 
 /// Rules' regions, remembered by [`Memo::key`]: a rule's set of a field over the run's seeded values (a
 /// string field's universe, a tag field's table over every tag of the run) depends on the rule and the field
@@ -1157,18 +1160,22 @@ impl Memo {
         if let Some(answer) = self.answers.get(&key) {
             return answer.clone();
         }
-        // Questions come in runs about one group (a privilege, then each of its rules; every deny of a
-        // member's group): the last group built is kept for the next.
-        let last = self.last.take().filter(|(id, keys, _)| *id == group && *keys == key.1);
-        let last = match last {
-            Some(last) => last,
-            None => (group, key.1.clone(), self.build(catalog, group, rules, &key.1)),
+        // Questions come in runs about a few groups (a privilege's groups, then each of its rules' groups
+        // again; the next privilege of the member in the same groups): the groups built last are kept.
+        let last = match self.last.iter().position(|(id, keys, _)| *id == group && *keys == key.1) {
+            Some(at) => self.last.remove(at),
+            None => {
+                if self.last.len() == RECENT_GROUPS {
+                    self.last.remove(0);
+                }
+                (group, key.1.clone(), self.build(catalog, group, rules, &key.1))
+            }
         };
         let answer = match &key.2 {
             Question::Removal(removed) => last.2.removal(removed),
             Question::MeetsAllow(position) => last.2.meets_allow(*position),
         };
-        self.last = Some(last);
+        self.last.push(last);
         self.answers.insert(key, answer.clone());
         answer
     }

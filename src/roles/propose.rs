@@ -21,6 +21,7 @@ use crate::check::values::slugify;
 use crate::deploy::canonical;
 use crate::deploy::desired::wire_rule;
 use crate::eval::Identity;
+use crate::lang::FxBuild;
 use crate::model::{Member, Project};
 use crate::source::{FileId, Span};
 
@@ -486,7 +487,7 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
             Some((stored.iter().map(rule_text).collect(), stored.as_slice()))
         })
         .collect();
-    let mut distinct: HashMap<&[String], usize> = HashMap::new();
+    let mut distinct: HashMap<&[String], usize, FxBuild> = HashMap::default();
     let mut firsts: Vec<(&[String], &[StoredRule])> = Vec::new();
     let which: Vec<Option<usize>> = prints
         .iter()
@@ -498,7 +499,7 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
             }))
         })
         .collect();
-    let mut rule_at: HashMap<&str, usize> = HashMap::new();
+    let mut rule_at: HashMap<&str, usize, FxBuild> = HashMap::default();
     let mut rules: Vec<&StoredRule> = Vec::new();
     let lists: Vec<Vec<usize>> = firsts
         .iter()
@@ -521,7 +522,7 @@ pub fn repeated(catalog: &Catalog, project: &Project, min_members: usize) -> Vec
         lists.iter().map(|list| list.iter().flat_map(|at| rule_keys[*at].iter().cloned()).collect()).collect();
     // Lists written differently may grant the same keys: one group per distinct key set, the first list
     // written that way naming it.
-    let mut group_of: HashMap<&BTreeSet<String>, usize> = HashMap::new();
+    let mut group_of: HashMap<&BTreeSet<String>, usize, FxBuild> = HashMap::default();
     let mut named: Vec<(&BTreeSet<String>, &[StoredRule])> = Vec::new();
     let group_at: Vec<usize> = keys
         .iter()
