@@ -26,10 +26,15 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+        // Whole words, then the rest zero-padded: a copy of unknown length would be a call to `memcpy` per
+        // word.
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.add(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            self.add(rest.iter().rev().fold(0, |word, byte| word << 8 | u64::from(*byte)));
         }
     }
 
@@ -1202,6 +1207,23 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bytes are hashed a word at a time, the last word zero-padded, whatever the length.
+    #[test]
+    fn bytes_hash_as_little_endian_words() {
+        let bytes: Vec<u8> = (1..=40).map(|it| it * 7).collect();
+        for length in 0..=bytes.len() {
+            let mut hasher = FxHasher::default();
+            hasher.write(&bytes[..length]);
+            let mut expected = FxHasher::default();
+            for chunk in bytes[..length].chunks(8) {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                expected.add(u64::from_le_bytes(word));
+            }
+            assert_eq!(hasher.finish(), expected.finish(), "{length} bytes");
+        }
+    }
 
     fn run(dfa: &Dfa, text: &str) -> bool {
         dfa.accepts(text.encode_utf16().fold(Dfa::START, |state, c| dfa.step(state, c)))

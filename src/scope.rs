@@ -596,7 +596,7 @@ fn model<R: Borrow<EvalRule>>(
     let mut names: BTreeSet<&str> = BTreeSet::new();
     for &at in sources {
         for (key, value) in rules[at].borrow().conditions.as_deref().into_iter().flatten() {
-            if key.contains("{{") || crate::eval::has_template(value) {
+            if crate::eval::has_braces(key) || crate::eval::has_template(value) {
                 return Err("a condition has a template".into());
             }
             names.insert(key);
@@ -605,7 +605,9 @@ fn model<R: Borrow<EvalRule>>(
     let mut fields = Vec::new();
     for name in names {
         let condition = definition.condition(name).ok_or_else(|| format!("unknown condition `{name}`"))?;
-        let conditions = sources.iter().filter_map(|&at| rules[at].borrow().conditions.as_ref()?.get(name));
+        let conditions = sources
+            .iter()
+            .filter_map(|&at| rules[at].borrow().conditions.as_deref().and_then(|it| crate::eval::entry(it, name)));
         let values = match condition.kind {
             ConditionKind::Metadata => return Err("metadata conditions are not modelled".into()),
             ConditionKind::Tags => {
@@ -629,7 +631,7 @@ fn model<R: Borrow<EvalRule>>(
     for &at in members {
         let mut sets = Vec::new();
         for field in &fields {
-            let condition = rules[at].borrow().conditions.as_ref().and_then(|it| it.get(&field.name));
+            let condition = rules[at].borrow().conditions.as_deref().and_then(|it| crate::eval::entry(it, &field.name));
             sets.push(field_set(field, condition)?);
         }
         regions.push(Product(sets));
@@ -715,7 +717,7 @@ pub fn seed<'r>(catalog: &'r Catalog, rules: impl IntoIterator<Item = (&'r str, 
         for (key, value) in conditions {
             let Some(condition) = subject.condition(key) else { continue };
             // Templates are rendered per member; their rendered values are not known here.
-            if key.contains("{{") || crate::eval::has_template(value) {
+            if crate::eval::has_braces(key) || crate::eval::has_template(value) {
                 continue;
             }
             let path = match condition.kind {
@@ -973,7 +975,7 @@ impl Regions {
                             continue;
                         }
                         let mut texts = BTreeSet::new();
-                        if let Some(value) = rule.conditions.as_ref().and_then(|it| it.get(text)) {
+                        if let Some(value) = rule.conditions.as_deref().and_then(|it| crate::eval::entry(it, text)) {
                             collect_strings(value, &mut texts);
                         }
                         let ids: Vec<u32> = texts
@@ -1015,10 +1017,9 @@ impl Regions {
             let mut expressed = true;
             for (id, name) in ids.iter().zip(&names) {
                 let (field, text) = (&self.fields[*id as usize], &self.names[*name as usize]);
-                let set = self
-                    .sets
-                    .entry((*id, *key))
-                    .or_insert_with(|| field_set(field, rule.conditions.as_ref().and_then(|it| it.get(text))).ok());
+                let set = self.sets.entry((*id, *key)).or_insert_with(|| {
+                    field_set(field, rule.conditions.as_deref().and_then(|it| crate::eval::entry(it, text))).ok()
+                });
                 match set {
                     Some(set) => sets.push(set.clone()),
                     None => {

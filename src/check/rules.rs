@@ -895,7 +895,7 @@ impl<'a> Checker<'a> {
     /// The service layer's template check: every `{{...}}` must be a path containing `identity.` or call one of
     /// the catalog's template helpers.
     fn template(&mut self, text: &str, span: Span) {
-        if !text.contains("{{") {
+        if !crate::eval::has_braces(text) {
             return;
         }
         for (start, end, problem) in template_problems(text, self.catalog.template_helpers()) {

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::bits::Bits;
+use crate::lang::FxBuild;
 
 /// How deeply groups may nest.
 pub(crate) const MAX_DEPTH: usize = 256;
@@ -314,7 +315,7 @@ impl Regex {
                 && !search.aborted
         } else {
             let mut sets =
-                Sets { re: self, input, memo: HashMap::new(), runs: HashMap::new(), steps: 0, aborted: false };
+                Sets { re: self, input, memo: HashMap::default(), runs: HashMap::default(), steps: 0, aborted: false };
             let found = (0..=input.len()).any(|start| !sets.ends(self.root, start).is_empty());
             found && !sets.aborted
         }
@@ -813,9 +814,9 @@ impl Parser<'_> {
 struct Sets<'a> {
     re: &'a Regex,
     input: &'a [u16],
-    memo: HashMap<(usize, usize), Rc<Bits>>,
+    memo: HashMap<(usize, usize), Rc<Bits>, FxBuild>,
     /// For a node one code unit wide: from each position, where the run of positions it matches at ends.
-    runs: HashMap<usize, Rc<Vec<usize>>>,
+    runs: HashMap<usize, Rc<Vec<usize>>, FxBuild>,
     steps: u64,
     aborted: bool,
 }
@@ -960,7 +961,7 @@ impl Sets<'_> {
             Node::Repeat { node, min, max, .. } => {
                 // The required iterations; the sequence of sets is eventually periodic.
                 let mut current = self.single(pos);
-                let mut seen: HashMap<Bits, u64> = HashMap::new();
+                let mut seen: HashMap<Bits, u64, FxBuild> = HashMap::default();
                 let mut k = 0;
                 while k < min {
                     if current.is_empty() || self.aborted {

@@ -765,7 +765,7 @@ fn rule_places(rule: &Node) -> RulePlaces {
     };
     let conditions = rule.get("conditions").and_then(|it| it.value.as_map()).unwrap_or_default();
     // A template names no environment until it is rendered.
-    let literal = |node: &Node| named(node).filter(|(text, _)| !text.contains("{{"));
+    let literal = |node: &Node| named(node).filter(|(text, _)| !crate::eval::has_braces(text));
     let environments = match conditions.iter().find(|it| it.key == "environment").map(|it| &it.value) {
         Some(node) if node.as_str().is_some() => literal(node).into_iter().collect(),
         Some(node) => node
