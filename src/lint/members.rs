@@ -214,19 +214,35 @@ impl<'g, 'p> Prepared<'g, 'p> {
             }
             (lists, entries, owner)
         };
-        let mut pairs: Vec<(u32, usize)> = Vec::new();
-        for (entry, &(list, index)) in entries.iter().enumerate() {
-            pairs.extend(lists[list].groups[index].iter().map(|&group| (group, entry)));
-        }
-        pairs.sort_unstable();
-        let mut groups: Vec<(u32, std::ops::Range<usize>)> = Vec::new();
-        for (at, &(group, _)) in pairs.iter().enumerate() {
-            match groups.last_mut() {
-                Some((last, entries)) if *last == group => entries.end = at + 1,
-                _ => groups.push((group, at..at + 1)),
+        // The entries of each group in order: counted out by group id (ids are small and dense), entries taken
+        // in order.
+        let mut starts: Vec<usize> = Vec::new();
+        for &(list, index) in &entries {
+            for &group in &lists[list].groups[index] {
+                let group = group as usize;
+                if starts.len() < group + 2 {
+                    starts.resize(group + 2, 0);
+                }
+                starts[group + 1] += 1;
             }
         }
-        let grouped = pairs.into_iter().map(|(_, entry)| entry).collect();
+        for at in 1..starts.len() {
+            starts[at] += starts[at - 1];
+        }
+        let mut grouped = vec![0; starts.last().copied().unwrap_or(0)];
+        let mut fill = starts.clone();
+        for (entry, &(list, index)) in entries.iter().enumerate() {
+            for &group in &lists[list].groups[index] {
+                grouped[fill[group as usize]] = entry;
+                fill[group as usize] += 1;
+            }
+        }
+        let groups: Vec<(u32, std::ops::Range<usize>)> = starts
+            .windows(2)
+            .enumerate()
+            .filter(|(_, range)| range[0] < range[1])
+            .map(|(group, range)| (group as u32, range[0]..range[1]))
+            .collect();
         Some(Prepared { grants, lists, entries, owner, groups, grouped })
     }
 
