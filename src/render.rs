@@ -102,8 +102,7 @@ fn config() -> Config {
 
 /// Renders one diagnostic as plain text.
 pub fn human_string(db: &SourceDb, diagnostic: &Diagnostic) -> String {
-    let diagnostic = to_codespan(db, diagnostic);
-    plain(db, &diagnostic).unwrap_or_else(|| codespan_string(db, &diagnostic))
+    plain(db, diagnostic).unwrap_or_else(|| codespan_string(db, &to_codespan(db, diagnostic)))
 }
 
 fn codespan_string(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> String {
@@ -111,12 +110,11 @@ fn codespan_string(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> String {
 }
 
 /// The plain text codespan-reporting renders for `diagnostic` with the default configuration, written
-/// whole lines at a time (codespan-reporting writes source a character at a time, which dominated the
-/// rendering of large reports). Covers what permc's diagnostics almost always are: labels within one line,
-/// at most one label per line, and printable ASCII source lines; `None` for anything else, which is left to
-/// codespan-reporting.
-fn plain(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> Option<String> {
-    use std::fmt::Write as _;
+/// whole lines at a time, straight from the diagnostic (codespan-reporting writes source a character at a
+/// time, which dominated the rendering of large reports). Covers what permc's diagnostics almost always
+/// are: labels within one line, at most one label per line, and printable ASCII source lines; `None` for
+/// anything else, which is left to codespan-reporting.
+fn plain(db: &SourceDb, diagnostic: &Diagnostic) -> Option<String> {
     struct Shown<'d> {
         file: FileId,
         /// Where the snippet heading points: the earliest primary label, else the earliest label.
@@ -125,10 +123,12 @@ fn plain(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> Option<String> {
         /// Per line index: the label's columns, style and message.
         lines: BTreeMap<usize, (std::ops::Range<usize>, LabelStyle, &'d str)>,
     }
+    let labels = std::iter::once((LabelStyle::Primary, &diagnostic.primary))
+        .chain(diagnostic.secondary.iter().map(|label| (LabelStyle::Secondary, label)));
     let mut shown: Vec<Shown> = Vec::new();
     let mut padding = 0;
-    for label in &diagnostic.labels {
-        let (file, range) = (label.file_id, label.range.clone());
+    for (style, label) in labels {
+        let (file, range) = (label.file, clamp(db, label));
         let line = db.line_index(file, range.start).ok()?;
         if range.end < range.start || db.line_index(file, range.end).ok()? != line {
             return None;
@@ -138,47 +138,75 @@ fn plain(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> Option<String> {
         let at = match shown.iter().position(|it| it.file == file) {
             Some(at) => at,
             None => {
-                shown.push(Shown { file, start: range.start, style: label.style, lines: BTreeMap::new() });
+                shown.push(Shown { file, start: range.start, style, lines: BTreeMap::new() });
                 shown.len() - 1
             }
         };
         let entry = &mut shown[at];
-        if entry.style > label.style || (entry.style == label.style && entry.start > range.start) {
-            (entry.start, entry.style) = (range.start, label.style);
+        if entry.style > style || (entry.style == style && entry.start > range.start) {
+            (entry.start, entry.style) = (range.start, style);
         }
         let columns = range.start - start..(range.end - start).max(range.start - start + 1);
-        if entry.lines.insert(line, (columns, label.style, label.message.as_str())).is_some() {
+        if entry.lines.insert(line, (columns, style, label.message.as_str())).is_some() {
             return None;
         }
     }
-    let mut out = String::new();
-    let severity = match diagnostic.severity {
-        CsSeverity::Bug => "bug",
-        CsSeverity::Error => "error",
-        CsSeverity::Warning => "warning",
-        CsSeverity::Help => "help",
-        CsSeverity::Note => "note",
-    };
-    out.push_str(severity);
-    if let Some(code) = diagnostic.code.as_deref().filter(|code| !code.is_empty()) {
-        let _ = write!(out, "[{code}]");
+    // What codespan-reporting calls notes, each with its kind.
+    let fix = diagnostic.fix.as_ref().map(|fix| {
+        let kind = match fix.applicability {
+            Applicability::Safe => "fix: ",
+            Applicability::Unsafe => "suggested fix: ",
+        };
+        (kind, fix.title.as_str())
+    });
+    let notes = diagnostic
+        .notes
+        .iter()
+        .map(|note| ("note: ", note.as_str()))
+        .chain(diagnostic.help.as_deref().map(|help| ("help: ", help)))
+        .chain(fix);
+    let has_notes = !diagnostic.notes.is_empty() || diagnostic.help.is_some() || diagnostic.fix.is_some();
+
+    let mut out = String::with_capacity(1024);
+    out.push_str(match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    });
+    let code = diagnostic.code.id();
+    if !code.is_empty() {
+        out.push('[');
+        out.push_str(code);
+        out.push(']');
     }
-    let _ = writeln!(out, ": {}", diagnostic.message);
-    let gutter = " ".repeat(padding);
+    out.push_str(": ");
+    out.push_str(&diagnostic.message);
+    out.push('\n');
+    let gutter = |out: &mut String| out.extend(std::iter::repeat_n(' ', padding));
     let source_line = |out: &mut String, file: FileId, line: usize| -> Option<usize> {
         let text = db.source(file).ok()?;
         let source = text[db.line_range(file, line).ok()?].trim_end_matches(['\n', '\r', '\0']);
         if !source.bytes().all(|byte| (b' '..=b'~').contains(&byte)) {
             return None;
         }
-        let _ = writeln!(out, "{:>padding$} │ {source}", line + 1);
+        push_number(out, line + 1, padding);
+        out.push_str(" │ ");
+        out.push_str(source);
+        out.push('\n');
         Some(source.len())
     };
     for (at, file) in shown.iter().enumerate() {
         let location = db.location(file.file, file.start).ok()?;
-        let name = db.name(file.file).ok()?;
-        let _ = writeln!(out, "{gutter} ┌─ {name}:{}:{}", location.line_number, location.column_number);
-        let _ = writeln!(out, "{gutter} │");
+        gutter(&mut out);
+        out.push_str(" ┌─ ");
+        out.push_str(&db.name(file.file).ok()?);
+        out.push(':');
+        push_number(&mut out, location.line_number, 0);
+        out.push(':');
+        push_number(&mut out, location.column_number, 0);
+        out.push('\n');
+        gutter(&mut out);
+        out.push_str(" │\n");
         let mut previous: Option<usize> = None;
         for (&line, (columns, style, message)) in &file.lines {
             match previous.map(|it| line - it) {
@@ -186,7 +214,8 @@ fn plain(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> Option<String> {
                     source_line(&mut out, file.file, line - 1)?;
                 }
                 Some(gap) if gap > 2 => {
-                    let _ = writeln!(out, "{gutter} ·");
+                    gutter(&mut out);
+                    out.push_str(" ·\n");
                 }
                 _ => {}
             }
@@ -195,24 +224,57 @@ fn plain(db: &SourceDb, diagnostic: &CsDiagnostic<FileId>) -> Option<String> {
             // Columns run to one past the end of the line: a space before the label, a caret under it.
             let carets = columns.end.min(length + 1).saturating_sub(columns.start);
             let spaces = columns.start.min(length + 1);
-            let caret = if *style == LabelStyle::Primary { "^" } else { "-" };
-            let _ = write!(out, "{gutter} │ {}{}", " ".repeat(spaces), caret.repeat(carets));
+            let caret = if *style == LabelStyle::Primary { '^' } else { '-' };
+            gutter(&mut out);
+            out.push_str(" │ ");
+            out.extend(std::iter::repeat_n(' ', spaces));
+            out.extend(std::iter::repeat_n(caret, carets));
             if !message.is_empty() {
-                let _ = write!(out, " {message}");
+                out.push(' ');
+                out.push_str(message);
             }
             out.push('\n');
         }
-        if at + 1 < shown.len() || !diagnostic.notes.is_empty() {
-            let _ = writeln!(out, "{gutter} │");
+        if at + 1 < shown.len() || has_notes {
+            gutter(&mut out);
+            out.push_str(" │\n");
         }
     }
-    for note in &diagnostic.notes {
-        for (index, line) in note.lines().enumerate() {
-            let _ = writeln!(out, "{gutter} {} {line}", if index == 0 { '=' } else { ' ' });
+    // A note's first line (its kind included) after `=`, the others indented under it.
+    for (kind, text) in notes {
+        gutter(&mut out);
+        out.push_str(" = ");
+        out.push_str(kind);
+        let mut lines = text.lines();
+        out.push_str(lines.next().unwrap_or_default());
+        out.push('\n');
+        for line in lines {
+            gutter(&mut out);
+            out.push_str("   ");
+            out.push_str(line);
+            out.push('\n');
         }
     }
     out.push('\n');
     Some(out)
+}
+
+/// Writes `number` right-aligned in `width` columns.
+fn push_number(out: &mut String, number: usize, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = number;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let text = &digits[at..];
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(text.len())));
+    out.extend(text.iter().map(|digit| char::from(*digit)));
 }
 
 fn digits(number: usize) -> usize {
@@ -500,13 +562,19 @@ mod tests {
                 diagnostic = diagnostic.help("remove the rule");
             }
             if rng.below(4) == 0 {
-                diagnostic = diagnostic.note("first line\nsecond line");
+                let notes = ["first line\nsecond line", "", "ends in a newline\n", "\nstarts with one"];
+                diagnostic = diagnostic.note(notes[rng.below(notes.len())]);
             }
+            if rng.below(4) == 0 {
+                let applicability = [Applicability::Safe, Applicability::Unsafe][rng.below(2)];
+                diagnostic = diagnostic.fix("grant `readValue`", applicability, primary, "[\"readValue\"]");
+            }
+            diagnostic.severity = [Severity::Error, Severity::Warning, Severity::Info][rng.below(3)];
             let converted = to_codespan(&db, &diagnostic);
             let expected = codespan_string(&db, &converted);
             assert_eq!(human_string(&db, &diagnostic), expected, "{diagnostic:?}");
             total += 1;
-            if let Some(text) = plain(&db, &converted) {
+            if let Some(text) = plain(&db, &diagnostic) {
                 assert_eq!(text, expected, "{diagnostic:?}");
                 fast += 1;
             }
