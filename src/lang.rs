@@ -1211,7 +1211,7 @@ mod tests {
     /// Bytes are hashed a word at a time, the last word zero-padded, whatever the length.
     #[test]
     fn bytes_hash_as_little_endian_words() {
-        let bytes: Vec<u8> = (1..=40).map(|it| it * 7).collect();
+        let bytes: Vec<u8> = (1..=40u8).map(|it| it.wrapping_mul(37)).collect();
         for length in 0..=bytes.len() {
             let mut hasher = FxHasher::default();
             hasher.write(&bytes[..length]);
