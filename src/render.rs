@@ -159,13 +159,13 @@ fn plain(db: &SourceDb, diagnostic: &Diagnostic) -> Option<String> {
         };
         (kind, fix.title.as_str())
     });
-    let notes = diagnostic
+    let notes: Vec<(&str, &str)> = diagnostic
         .notes
         .iter()
         .map(|note| ("note: ", note.as_str()))
         .chain(diagnostic.help.as_deref().map(|help| ("help: ", help)))
-        .chain(fix);
-    let has_notes = !diagnostic.notes.is_empty() || diagnostic.help.is_some() || diagnostic.fix.is_some();
+        .chain(fix)
+        .collect();
 
     let mut out = String::with_capacity(1024);
     out.push_str(match diagnostic.severity {
@@ -235,7 +235,7 @@ fn plain(db: &SourceDb, diagnostic: &Diagnostic) -> Option<String> {
             }
             out.push('\n');
         }
-        if at + 1 < shown.len() || has_notes {
+        if at + 1 < shown.len() || !notes.is_empty() {
             gutter(&mut out);
             out.push_str(" │\n");
         }

@@ -446,11 +446,9 @@ fn ineffective_denies(
     // exactly when it meets one of them: asked pair by pair.
     let mut verdicts: BTreeMap<usize, bool> = BTreeMap::new();
     for (group, entries) in prepared.groups() {
-        if !entries.iter().any(|entry| prepared.rule(*entry).inverted) {
-            continue;
-        }
-        let allows: Vec<usize> = entries.iter().copied().filter(|entry| !prepared.rule(*entry).inverted).collect();
-        for deny in entries.iter().copied().filter(|entry| prepared.rule(*entry).inverted) {
+        let (inverted, allows): (Vec<usize>, Vec<usize>) =
+            entries.iter().partition(|entry| prepared.rule(**entry).inverted);
+        for deny in inverted {
             let verdict = verdicts.entry(deny).or_insert(true);
             if !*verdict {
                 continue;

@@ -216,6 +216,17 @@ fn verdicts_agree_with_evaluation() {
     assert!(same > 30 && differs > 30, "same {same}, differs {differs}");
 }
 
+/// `count` rules on `readValue` with random conditions (none at all for some), `deny_percent` of them denies.
+fn random_rules(rng: &mut Rng, count: usize, deny_percent: usize) -> Vec<EvalRule> {
+    (0..count)
+        .map(|_| {
+            let conditions = random_condition(rng);
+            let conditions = if conditions.as_object().unwrap().is_empty() { Value::Null } else { conditions };
+            rule(rng.chance(deny_percent), &["readValue"], conditions)
+        })
+        .collect()
+}
+
 /// Answers through a [`Memo`] (regions over the run's seeded universes, remembered per rule across groups)
 /// agree with groups built afresh over universes of their own; rules the seed never saw fall back to
 /// those.
@@ -223,16 +234,9 @@ fn verdicts_agree_with_evaluation() {
 fn remembered_regions_agree_with_fresh_groups() {
     let catalog = Catalog::builtin();
     let mut rng = Rng(0x5eed_0000_0000_0042);
-    let pool: Vec<EvalRule> = (0..40)
-        .map(|_| {
-            let conditions = random_condition(&mut rng);
-            let conditions = if conditions.as_object().unwrap().is_empty() { Value::Null } else { conditions };
-            rule(rng.chance(30), &["readValue"], conditions)
-        })
-        .collect();
+    let mut pool = random_rules(&mut rng, 40, 30);
     // The last rules are not announced, as a rendered template would not be; two of them name a tag the
     // run's table does not know.
-    let mut pool = pool;
     pool.push(allow(json!({ "secretTags": { "$in": ["z"] }, "environment": "prod" })));
     pool.push(deny(json!({ "secretTags": { "$all": ["a", "z"] } })));
     reset();
@@ -279,13 +283,7 @@ fn remembered_regions_agree_with_fresh_groups() {
 fn a_deny_meets_the_allows_of_a_group_exactly_when_it_meets_one_of_them() {
     let catalog = Catalog::builtin();
     let mut rng = Rng(0x5eed_0000_0000_0043);
-    let pool: Vec<EvalRule> = (0..40)
-        .map(|_| {
-            let conditions = random_condition(&mut rng);
-            let conditions = if conditions.as_object().unwrap().is_empty() { Value::Null } else { conditions };
-            rule(rng.chance(40), &["readValue"], conditions)
-        })
-        .collect();
+    let pool = random_rules(&mut rng, 40, 40);
     reset();
     seed(catalog, pool.iter().map(|it| (it.subject.as_str(), it.conditions.as_deref())));
     let mut memo = Memo::default();
